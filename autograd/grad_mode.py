@@ -1,0 +1,72 @@
+"""Grad mode: whether ops record a graph. Thread-local, like PyTorch's.
+
+The same thread-local object also carries the current module scope (set by
+``nn.Module.__call__``) so that recorded ops can be grouped by module in graph
+drawings; reading both costs one attribute lookup each.
+"""
+import functools
+import threading
+
+
+class _ThreadState(threading.local):
+    enabled = True
+    scope = None        # dotted module path of the module whose forward is running
+    anomaly = False     # set by autograd.detect_anomaly
+
+
+state = _ThreadState()
+
+
+def is_grad_enabled():
+    """True when ops record a graph for backward in this thread."""
+    return state.enabled
+
+
+class _GradModeContext:
+    """Context manager and decorator that sets grad mode, restoring it afterwards."""
+
+    mode = True
+
+    def __enter__(self):
+        self._previous = state.enabled
+        state.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc_info):
+        state.enabled = self._previous
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return func(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Disable graph recording: ``with no_grad(): ...`` or ``@no_grad()``."""
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Enable graph recording, also inside ``no_grad``."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Set grad mode to ``mode``: ``with set_grad_enabled(training): ...``."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+
+    def __call__(self, func):
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+        return wrapper

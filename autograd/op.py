@@ -1,0 +1,243 @@
+"""The op registry: every differentiable operation is defined once, here registered.
+
+An op is a small class with ``forward`` (on ndarrays) and ``vjp`` (vector-Jacobian
+product) side by side. ``register`` turns it into the public function, the Tensor
+method/operators and the NumPy dispatch entries, and keeps its test hints so that
+the generated tests can check every op against finite differences and PyTorch.
+
+``vjp(grad, out, *inputs)`` receives the output gradient, the op's output and its
+inputs. On a plain backward they are ndarrays and the VJP runs at NumPy speed; under
+``create_graph=True`` they are Tensors and the same lines record a differentiable
+graph. So a VJP uses only operators, methods and functions that work on both.
+"""
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from .grad_mode import state
+
+REGISTRY = {}
+_EMPTY = {}
+
+
+class Op:
+    """Base class of registered ops. Subclasses define ``forward`` and ``vjp``.
+
+    ``forward(*arrays, **params)`` gets ndarrays (or Python scalars) and keyword-only
+    parameters; it may save intermediates on ``self`` for the VJP. ``vjp`` returns one
+    gradient per input (``None`` where there is none), in the output's broadcast
+    shape: the engine reduces it to each input's shape. ``self.needs_grad`` tells
+    which inputs want a gradient, so costly VJPs can skip the others.
+    """
+
+    name = None
+    differentiable = True
+    needs_grad = ()
+    scope = None
+
+    def forward(self, *inputs, **params):
+        raise NotImplementedError
+
+    def vjp(self, grad, out, *inputs):
+        raise NotImplementedError(f"op '{self.name}' has no gradient")
+
+    def release(self):
+        """Drop what forward saved, once backward no longer needs it."""
+        self.__dict__.clear()
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+
+@dataclass
+class OpEntry:
+    """Registry entry: the op's public function plus what the generated tests need.
+
+    sample: ``callable(strategies) -> hypothesis strategy of (args, kwargs)``, where
+        ``strategies`` is ``autograd.testing.strategies`` (passed in so that autograd
+        itself never imports Hypothesis). Array arguments are float64 ndarrays.
+    torch: ``callable(torch, *args, **kwargs)`` computing the same thing in PyTorch,
+        for parity tests; ``None`` when PyTorch has no direct counterpart.
+    numpy: NumPy functions/ufuncs that dispatch to this op when given Tensors.
+    second_order: whether gradgradcheck applies (False for piecewise-linear ops whose
+        second derivative is zero almost everywhere is still True; False only where
+        the first derivative itself is not differentiable through our graph).
+    """
+
+    name: str
+    function: Callable
+    op: Optional[type] = None
+    method: Optional[str] = None
+    numpy: tuple = ()
+    differentiable: bool = True
+    second_order: bool = True
+    sample: Optional[Callable] = None
+    torch: Optional[Callable] = None
+    rtol: float = 1e-5
+    atol: float = 1e-7
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def apply(op_cls, inputs, params=_EMPTY):
+    """Run ``op_cls`` on ``inputs``; record a graph node when a Tensor input requires grad.
+
+    With no Tensor among the inputs this is plain NumPy: the result is an ndarray and
+    nothing is recorded (the fast path used by VJPs on a plain backward).
+    """
+    for value in inputs:
+        if isinstance(value, Tensor):
+            break
+    else:
+        return op_cls().forward(*inputs, **params)
+    arrays = [value.data if isinstance(value, Tensor) else value for value in inputs]
+    op = op_cls()
+    out = op.forward(*arrays, **params)
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    if state.enabled and op_cls.differentiable:
+        needs = tuple([isinstance(value, Tensor) and value._requires_grad for value in inputs])
+        if True in needs:
+            op.needs_grad = needs
+            op.scope = state.scope
+            if state.anomaly:
+                _anomaly_hooks.on_forward(op, out, inputs)
+            return Tensor._node(out, op, tuple(inputs))
+    return Tensor._constant(out)
+
+
+class _NoAnomalyHooks:
+    """Replaced by autograd.anomaly when anomaly mode is first used."""
+
+    @staticmethod
+    def on_forward(op, out, inputs):
+        return None
+
+
+_anomaly_hooks = _NoAnomalyHooks()
+
+
+def functions(*names):
+    """The public functions of registered ops, by name (for use inside VJPs)."""
+    return tuple(REGISTRY[name].function for name in names)
+
+
+def value_of(x):
+    """The plain array behind an input: for masks and other constants inside a VJP."""
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _split_arguments(name, input_names, keyword_names):
+    """Build the argument mapper from a public call to (inputs, params)."""
+    n_inputs = len(input_names)
+    accepted = frozenset(keyword_names)
+
+    def split(args, kwargs):
+        if len(args) < n_inputs:
+            missing = input_names[len(args):]
+            try:
+                args = tuple(args) + tuple(kwargs.pop(arg) for arg in missing)
+            except KeyError as err:
+                raise TypeError(f"{name}() missing required argument {err.args[0]!r}") from None
+        elif len(args) > n_inputs:
+            extra = args[n_inputs:]
+            if len(extra) > len(keyword_names):
+                raise TypeError(f"{name}() takes at most {n_inputs + len(keyword_names)} "
+                                f"positional arguments ({len(args)} given)")
+            for key, value in zip(keyword_names, extra):
+                if key in kwargs:
+                    raise TypeError(f"{name}() got multiple values for argument {key!r}")
+                kwargs[key] = value
+            args = args[:n_inputs]
+        if kwargs and not accepted.issuperset(kwargs):
+            unknown = sorted(set(kwargs) - accepted)
+            raise TypeError(f"{name}() got unexpected argument(s) {unknown}; "
+                            f"it accepts {list(input_names) + list(keyword_names)}")
+        return args, kwargs
+    return split
+
+
+def _function_for(name, op_cls):
+    """The public function of an op, with the forward's signature minus ``self``."""
+    parameters = list(inspect.signature(op_cls.forward).parameters.values())[1:]
+    input_names = tuple(p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD)
+    keyword_names = tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        raise TypeError(f"op '{name}': variadic forward needs an explicit function= in register()")
+    if not keyword_names and len(input_names) == 1:
+        def function(x):
+            return apply(op_cls, (x,))
+    elif not keyword_names and len(input_names) == 2:
+        def function(x, y):
+            return apply(op_cls, (x, y))
+    else:
+        split = _split_arguments(name, input_names, keyword_names)
+
+        def function(*args, **kwargs):
+            inputs, params = split(args, kwargs)
+            return apply(op_cls, inputs, params)
+        public = [p.replace(kind=p.POSITIONAL_OR_KEYWORD) for p in parameters]
+        function.__signature__ = inspect.Signature(public)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = op_cls.__doc__
+    return function
+
+
+def register(name, *, method=None, numpy=(), operators=(), function=None, **hints):
+    """Register an op class (or a composite function) under ``name``.
+
+    method: Tensor method name (``True`` for ``name``).
+    numpy: NumPy callables that dispatch here when called on Tensors.
+    operators: ``(dunder, reflected_dunder)`` pairs or single dunders to install on Tensor.
+    function: explicit public function (for ops whose signature is not ``forward``'s).
+    hints: test hints stored on the entry (see ``OpEntry``).
+    """
+    if isinstance(numpy, (list, tuple)):
+        numpy = tuple(numpy)
+    else:
+        numpy = (numpy,)
+
+    def decorate(target):
+        if name in REGISTRY:
+            raise ValueError(f"op '{name}' is already registered")
+        if isinstance(target, type) and issubclass(target, Op):
+            target.name = name
+            public = function or _function_for(name, target)
+            differentiable = target.differentiable
+            op_cls = target
+        else:
+            public, op_cls = target, None
+            differentiable = hints.pop("differentiable", True)
+        if not differentiable:
+            hints["second_order"] = False
+        entry = OpEntry(name=name, function=public, op=op_cls, numpy=numpy,
+                        differentiable=differentiable,
+                        method=(name if method is True else method), **hints)
+        REGISTRY[name] = entry
+        if entry.method:
+            setattr(Tensor, entry.method, public)
+        for dunder in operators:
+            _install_operator(dunder, op_cls, public)
+        return target
+    return decorate
+
+
+def _install_operator(dunder, op_cls, public):
+    if isinstance(dunder, tuple):
+        forward_name, reflected_name = dunder
+
+        def operator(self, other):
+            return apply(op_cls, (self, other))
+
+        def reflected(self, other):
+            return apply(op_cls, (other, self))
+        operator.__name__, reflected.__name__ = forward_name, reflected_name
+        setattr(Tensor, forward_name, operator)
+        setattr(Tensor, reflected_name, reflected)
+    else:
+        setattr(Tensor, dunder, public)
+
+
+from .tensor import Tensor  # noqa: E402  (tensor.py needs nothing from here at import)

@@ -1,0 +1,310 @@
+"""Elementwise ops with NumPy broadcasting.
+
+Each VJP returns gradients in the output's (broadcast) shape; the engine reduces
+them to each input's shape. Conventions at kinks follow PyTorch:
+relu'(0) = 0, abs'(0) = 0, and where maximum/minimum tie, each input gets half.
+"""
+import numpy as np
+
+from ..op import Op, functions, register, value_of
+
+
+def _unary(low=-3.0, high=3.0, avoid=()):
+    return lambda st: st.elementwise(1, low=low, high=high, avoid=avoid)
+
+
+def _binary(low=-3.0, high=3.0, avoid=(), low2=None, high2=None):
+    return lambda st: st.elementwise(2, low=low, high=high, avoid=avoid, low2=low2, high2=high2)
+
+
+@register("add", method=True, numpy=np.add, operators=[("__add__", "__radd__")],
+          sample=_binary(), torch=lambda torch, x, y: torch.add(x, y))
+class Add(Op):
+    """x + y."""
+    def forward(self, x, y):
+        return x + y
+
+    def vjp(self, g, out, x, y):
+        return g, g
+
+
+@register("subtract", method=True, numpy=np.subtract, operators=[("__sub__", "__rsub__")],
+          sample=_binary(), torch=lambda torch, x, y: torch.sub(x, y))
+class Subtract(Op):
+    """x - y."""
+    def forward(self, x, y):
+        return x - y
+
+    def vjp(self, g, out, x, y):
+        return g, -g
+
+
+@register("multiply", method=True, numpy=np.multiply, operators=[("__mul__", "__rmul__")],
+          sample=_binary(), torch=lambda torch, x, y: torch.mul(x, y))
+class Multiply(Op):
+    """x * y."""
+    def forward(self, x, y):
+        return x * y
+
+    def vjp(self, g, out, x, y):
+        return g * y, g * x
+
+
+@register("divide", method=True, numpy=(np.divide, np.true_divide),
+          operators=[("__truediv__", "__rtruediv__")],
+          sample=_binary(low2=0.5, high2=3.0), torch=lambda torch, x, y: torch.div(x, y))
+class Divide(Op):
+    """x / y."""
+    def forward(self, x, y):
+        return x / y
+
+    def vjp(self, g, out, x, y):
+        grad_x = g / y
+        return grad_x, (-grad_x * out if self.needs_grad[1] else None)
+
+
+@register("power", method=True, numpy=np.power, operators=[("__pow__", "__rpow__")],
+          sample=_binary(low=0.5, high=2.0, low2=-2.0, high2=2.0),
+          torch=lambda torch, x, y: torch.pow(x, y))
+class Power(Op):
+    """x ** y. d/dy uses log(x); as in PyTorch it is 0 where x == 0 and y >= 0."""
+    def forward(self, x, y):
+        return x ** y
+
+    def vjp(self, g, out, x, y):
+        grad_x = g * y * x ** (y - 1) if self.needs_grad[0] else None
+        grad_y = None
+        if self.needs_grad[1]:
+            zero_base = (value_of(x) == 0) & (value_of(y) >= 0)
+            safe_x = where(zero_base, 1.0, x)
+            grad_y = g * where(zero_base, 0.0, out * log(safe_x))
+        return grad_x, grad_y
+
+
+@register("negative", method=True, numpy=np.negative, operators=["__neg__"],
+          sample=_unary(), torch=lambda torch, x: torch.neg(x))
+class Negative(Op):
+    """-x."""
+    def forward(self, x):
+        return -x
+
+    def vjp(self, g, out, x):
+        return (-g,)
+
+
+@register("exp", method=True, numpy=np.exp, sample=_unary(),
+          torch=lambda torch, x: torch.exp(x))
+class Exp(Op):
+    """e ** x."""
+    def forward(self, x):
+        return np.exp(x)
+
+    def vjp(self, g, out, x):
+        return (g * out,)
+
+
+@register("log", method=True, numpy=np.log, sample=_unary(low=0.1, high=5.0),
+          torch=lambda torch, x: torch.log(x))
+class Log(Op):
+    """Natural logarithm."""
+    def forward(self, x):
+        return np.log(x)
+
+    def vjp(self, g, out, x):
+        return (g / x,)
+
+
+@register("log1p", method=True, numpy=np.log1p, sample=_unary(low=-0.9, high=5.0),
+          torch=lambda torch, x: torch.log1p(x))
+class Log1p(Op):
+    """log(1 + x), accurate for small x."""
+    def forward(self, x):
+        return np.log1p(x)
+
+    def vjp(self, g, out, x):
+        return (g / (x + 1.0),)
+
+
+@register("sqrt", method=True, numpy=np.sqrt, sample=_unary(low=0.1, high=5.0),
+          torch=lambda torch, x: torch.sqrt(x))
+class Sqrt(Op):
+    """Square root; its gradient at 0 is inf, as in PyTorch."""
+    def forward(self, x):
+        return np.sqrt(x)
+
+    def vjp(self, g, out, x):
+        return (g * 0.5 / out,)
+
+
+@register("abs", method=True, numpy=(np.abs, np.absolute), operators=["__abs__"],
+          sample=_unary(avoid=(0.0,)), torch=lambda torch, x: torch.abs(x))
+class Abs(Op):
+    """|x|; abs'(0) = 0 (PyTorch's convention)."""
+    def forward(self, x):
+        return np.abs(x)
+
+    def vjp(self, g, out, x):
+        return (g * sign(x),)
+
+
+@register("sin", method=True, numpy=np.sin, sample=_unary(), torch=lambda torch, x: torch.sin(x))
+class Sin(Op):
+    """Sine."""
+    def forward(self, x):
+        return np.sin(x)
+
+    def vjp(self, g, out, x):
+        return (g * cos(x),)
+
+
+@register("cos", method=True, numpy=np.cos, sample=_unary(), torch=lambda torch, x: torch.cos(x))
+class Cos(Op):
+    """Cosine."""
+    def forward(self, x):
+        return np.cos(x)
+
+    def vjp(self, g, out, x):
+        return (-g * sin(x),)
+
+
+@register("tanh", method=True, numpy=np.tanh, sample=_unary(),
+          torch=lambda torch, x: torch.tanh(x))
+class Tanh(Op):
+    """Hyperbolic tangent."""
+    def forward(self, x):
+        return np.tanh(x)
+
+    def vjp(self, g, out, x):
+        return (g * (1.0 - out * out),)
+
+
+@register("sigmoid", method=True, sample=_unary(low=-8.0, high=8.0),
+          torch=lambda torch, x: torch.sigmoid(x))
+class Sigmoid(Op):
+    """1 / (1 + e**-x), computed from e**-|x| so it never overflows."""
+    def forward(self, x):
+        z = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(z.dtype, copy=False)
+
+    def vjp(self, g, out, x):
+        return (g * out * (1.0 - out),)
+
+
+@register("relu", method=True, sample=_unary(avoid=(0.0,)),
+          torch=lambda torch, x: torch.relu(x))
+class Relu(Op):
+    """max(x, 0); relu'(0) = 0 (PyTorch's convention)."""
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def vjp(self, g, out, x):
+        return (g * (out > 0),)
+
+
+@register("softplus", method=True, sample=_unary(low=-10.0, high=10.0),
+          torch=lambda torch, x: torch.nn.functional.softplus(x))
+class Softplus(Op):
+    """log(1 + e**x), computed as max(x, 0) + log1p(e**-|x|) so it never overflows.
+
+    PyTorch switches to the identity above x = 20; the two differ by less than 3e-9.
+    """
+    def forward(self, x):
+        return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+    def vjp(self, g, out, x):
+        return (g * sigmoid(x),)
+
+
+@register("clip", method=True, numpy=np.clip,
+          sample=lambda st: st.elementwise(1, low=-3.0, high=3.0, avoid=(-1.0, 1.5),
+                                           params=dict(a_min=-1.0, a_max=1.5)),
+          torch=lambda torch, x, a_min=None, a_max=None: torch.clamp(x, a_min, a_max))
+class Clip(Op):
+    """Limit x to [a_min, a_max] (either may be None). The gradient passes where
+    a_min <= x <= a_max, bounds included, as in PyTorch's clamp."""
+    def forward(self, x, *, a_min=None, a_max=None):
+        if a_min is None and a_max is None:
+            raise ValueError("clip: at least one of a_min and a_max must be given")
+        mask = np.ones(np.shape(x), dtype=bool)
+        if a_min is not None:
+            mask &= x >= a_min
+        if a_max is not None:
+            mask &= x <= a_max
+        self.mask = mask
+        return np.clip(x, a_min, a_max)
+
+    def vjp(self, g, out, x):
+        return (g * self.mask,)
+
+
+def _tie_share(x, y, wins, dtype):
+    """1 where x wins, 0 where it loses, 1/2 on ties: PyTorch's maximum/minimum split."""
+    return np.where(x == y, 0.5, wins).astype(dtype, copy=False)
+
+
+@register("maximum", method=True, numpy=np.maximum, sample=_binary(),
+          torch=lambda torch, x, y: torch.maximum(x, y))
+class Maximum(Op):
+    """Elementwise max of x and y; on ties the gradient is split equally."""
+    def forward(self, x, y):
+        out = np.maximum(x, y)
+        self.share = _tie_share(x, y, x > y, out.dtype)
+        return out
+
+    def vjp(self, g, out, x, y):
+        return g * self.share, g * (1.0 - self.share)
+
+
+@register("minimum", method=True, numpy=np.minimum, sample=_binary(),
+          torch=lambda torch, x, y: torch.minimum(x, y))
+class Minimum(Op):
+    """Elementwise min of x and y; on ties the gradient is split equally."""
+    def forward(self, x, y):
+        out = np.minimum(x, y)
+        self.share = _tie_share(x, y, x < y, out.dtype)
+        return out
+
+    def vjp(self, g, out, x, y):
+        return g * self.share, g * (1.0 - self.share)
+
+
+@register("where", numpy=np.where,
+          sample=lambda st: st.where_args(),
+          torch=lambda torch, condition, x, y: torch.where(condition, x, y))
+class Where(Op):
+    """Choose x where condition holds, else y (condition gets no gradient)."""
+    def forward(self, condition, x, y):
+        return np.where(condition, x, y)
+
+    def vjp(self, g, out, condition, x, y):
+        zero = np.zeros((), dtype=out.dtype)
+        return (None,
+                where(condition, g, zero) if self.needs_grad[1] else None,
+                where(condition, zero, g) if self.needs_grad[2] else None)
+
+
+@register("sign", method=True, numpy=np.sign)
+class Sign(Op):
+    """-1, 0 or 1 by the sign of x. Piecewise constant: it records no gradient."""
+    differentiable = False
+
+    def forward(self, x):
+        return np.sign(x)
+
+
+@register("astype", method=True)
+class AsType(Op):
+    """Cast to ``dtype``; the gradient is cast back to the input's dtype."""
+    def forward(self, x, *, dtype):
+        self.input_dtype = np.asarray(x).dtype
+        return np.asarray(x).astype(dtype)
+
+    def vjp(self, g, out, x):
+        return (g.astype(self.input_dtype),)
+
+
+(add, subtract, multiply, divide, power, negative, exp, log, log1p, sqrt, absolute, sin, cos,
+ tanh, sigmoid, relu, softplus, clip, maximum, minimum, where, sign, astype) = functions(
+    "add", "subtract", "multiply", "divide", "power", "negative", "exp", "log", "log1p", "sqrt",
+    "abs", "sin", "cos", "tanh", "sigmoid", "relu", "softplus", "clip", "maximum", "minimum",
+    "where", "sign", "astype")
