@@ -1,4 +1,12 @@
-"""Finite-difference checks of first and second derivatives."""
+"""Finite-difference checks of first and second derivatives.
+
+Inputs to ``f`` may be float64 arrays or Tensors (each differentiated), lists or tuples
+of them (for ops such as ``concatenate`` that take a sequence; each float entry is
+differentiated), or anything else (integer indices, boolean masks, shapes), passed to
+``f`` unchanged. ``f`` returns a Tensor, or a list/tuple of Tensors (for ops such as
+``split``); a non-scalar output is contracted with a cotangent, which checks exactly
+the vector-Jacobian product that backward computes.
+"""
 import numpy as np
 
 from ..backward import run_backward
@@ -9,107 +17,197 @@ class GradcheckError(AssertionError):
     """Autodiff and finite differences disagree; the message says where and by how much."""
 
 
-def _is_differentiable_input(value):
+def _is_float_array(value):
     array = value.data if isinstance(value, Tensor) else value
     return isinstance(array, np.ndarray) and array.dtype.kind == "f"
 
 
-def _as_float64_arrays(inputs):
-    arrays = []
-    for value in inputs:
-        if _is_differentiable_input(value):
-            array = value.data if isinstance(value, Tensor) else value
-            if array.dtype != np.float64:
-                raise TypeError(f"gradcheck: floating inputs must be float64 for a meaningful "
-                                f"finite-difference check, got {array.dtype}")
-            arrays.append(np.array(array, copy=True))
+def _is_sequence_input(value):
+    return isinstance(value, (list, tuple)) and any(_is_float_array(item) for item in value)
+
+
+def _float64_copy(value, label):
+    array = value.data if isinstance(value, Tensor) else value
+    if array.dtype != np.float64:
+        raise TypeError(f"gradcheck: {label} must be float64 for a meaningful "
+                        f"finite-difference check, got {array.dtype}")
+    return np.array(array, dtype=np.float64, copy=True)
+
+
+def _prepare(inputs):
+    """Fresh float64 copies of the differentiable inputs, and where they sit.
+
+    Returns ``(arguments, slots)``: ``arguments`` mirrors ``inputs`` with every float
+    array replaced by its copy; ``slots`` lists ``(label, array)`` for each copy, in
+    the order the arguments are read. The copies are perturbed in place for finite
+    differences, so nothing the caller owns is touched.
+    """
+    arguments, slots = [], []
+    for index, value in enumerate(inputs):
+        if _is_float_array(value):
+            array = _float64_copy(value, f"input {index}")
+            slots.append((f"input {index}", array))
+            arguments.append(array)
+        elif _is_sequence_input(value):
+            items = []
+            for position, item in enumerate(value):
+                if _is_float_array(item):
+                    label = f"input {index}[{position}]"
+                    item = _float64_copy(item, label)
+                    slots.append((label, item))
+                items.append(item)
+            arguments.append(type(value)(items))
         else:
-            arrays.append(value)
-    return arrays
+            arguments.append(value)
+    return arguments, slots
 
 
-def _call(f, arrays, requires_grad=True):
-    # Tensors require grad even for finite differences: f may itself differentiate
-    # (gradgradcheck checks a function that calls backward inside).
-    requires_grad = True
-    tensors = [Tensor(a, requires_grad=requires_grad) if _is_differentiable_input(a) else a
-               for a in arrays]
-    return f(*tensors), tensors
+def _wrap(value):
+    if _is_float_array(value):
+        return Tensor(value, requires_grad=True)
+    if _is_sequence_input(value):
+        return type(value)(_wrap(item) for item in value)
+    return value
 
 
-def _scalarise(out, cotangent):
-    data = out.data if isinstance(out, Tensor) else np.asarray(out)
+def _differentiable_leaves(arguments):
+    """The float Tensors among ``arguments`` (also inside lists/tuples), in slot order."""
+    leaves = []
+    for value in arguments:
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        leaves.extend(item for item in items
+                      if isinstance(item, Tensor) and item.dtype.kind == "f")
+    return leaves
+
+
+def _outputs(result):
+    """``f``'s result as a list of Tensors (it may return one Tensor or a sequence)."""
+    items = list(result) if isinstance(result, (list, tuple)) else [result]
+    for item in items:
+        if not isinstance(item, Tensor):
+            raise TypeError(f"gradcheck: the function must return a Tensor or a list/tuple "
+                            f"of Tensors, got {type(item).__name__}")
+    return items
+
+
+def _call(f, arguments):
+    """Run ``f`` on Tensors made from ``arguments``; return (outputs, leaf Tensors).
+
+    The Tensors always require grad, even for finite differences, because ``f`` may
+    differentiate internally (``gradgradcheck`` checks such a function).
+    """
+    tensors = [_wrap(value) for value in arguments]
+    return _outputs(f(*tensors)), _differentiable_leaves(tensors)
+
+
+def _cotangents(cotangent, outputs):
+    """One cotangent array per output: ones when None, else as given (one per output)."""
     if cotangent is None:
-        return float(np.sum(data)), np.ones_like(data)
-    return float(np.sum(data * cotangent)), cotangent
+        return [np.ones(out.shape) for out in outputs]
+    given = list(cotangent) if isinstance(cotangent, (list, tuple)) else [cotangent]
+    if len(given) != len(outputs):
+        raise ValueError(f"gradcheck: got {len(given)} cotangents for {len(outputs)} outputs")
+    cotangents = []
+    for index, (out, cot) in enumerate(zip(outputs, given)):
+        cot = np.asarray(cot, dtype=np.float64)
+        if cot.shape != out.shape:
+            raise ValueError(f"gradcheck: cotangent {index} has shape {cot.shape}, but output "
+                             f"{index} has shape {out.shape}")
+        cotangents.append(cot)
+    return cotangents
+
+
+def _backward(outputs, cotangents, leaves, create_graph=False):
+    """Gradients of sum(output * cotangent) w.r.t. ``leaves`` (None where unreachable)."""
+    pairs = [(out, cot) for out, cot in zip(outputs, cotangents) if out.requires_grad]
+    if not pairs:
+        return [None] * len(leaves)
+    return run_backward(tuple(out for out, _ in pairs), tuple(cot for _, cot in pairs),
+                        retain_graph=create_graph, create_graph=create_graph, inputs=leaves)
+
+
+def _numerical(f, arguments, slots, cotangents, eps):
+    """Central differences of sum(f * cotangent) for each slot array (perturbed in place).
+
+    The outputs at x+eps and x-eps are subtracted elementwise before contracting with
+    the cotangent: entries that the perturbation does not touch then cancel exactly,
+    instead of adding rounding error of the whole sum to every derivative.
+    """
+    grads = []
+    for _, array in slots:
+        grad = np.zeros_like(array)
+        flat, flat_grad = array.reshape(-1), grad.reshape(-1)
+        assert np.shares_memory(flat, array), "slot arrays are fresh contiguous copies"
+        for i in range(flat.size):
+            original = flat[i]
+            flat[i] = original + eps
+            # Copies: an op such as reshape may return a view of the perturbed input.
+            plus = [np.array(out.data, dtype=np.float64) for out in _call(f, arguments)[0]]
+            step = flat[i]
+            flat[i] = original - eps
+            minus = [np.array(out.data, dtype=np.float64) for out in _call(f, arguments)[0]]
+            step -= flat[i]
+            flat[i] = original
+            flat_grad[i] = sum(float(np.sum((p - m) * cot))
+                               for p, m, cot in zip(plus, minus, cotangents)) / step
+        grads.append(grad)
+    return grads
+
+
+def _regroup(inputs, per_slot):
+    """Per-slot results back in the shape of ``inputs``: an array, a list, or None."""
+    it = iter(per_slot)
+    grouped = []
+    for value in inputs:
+        if _is_float_array(value):
+            grouped.append(next(it))
+        elif _is_sequence_input(value):
+            grouped.append([next(it) if _is_float_array(item) else None for item in value])
+        else:
+            grouped.append(None)
+    return grouped
 
 
 def numerical_grad(f, *inputs, eps=1e-6, cotangent=None):
     """Central-difference gradient of ``sum(f(*inputs) * cotangent)`` w.r.t. each float input.
 
-    ``cotangent`` defaults to ones (so a scalar ``f`` gets its plain gradient). Returns a
-    list with one array per input (``None`` for non-float inputs).
+    Args:
+        f: function of the inputs returning a Tensor (or a list/tuple of Tensors).
+        inputs: float64 arrays/Tensors, sequences of them, or non-differentiable values.
+        eps: half the finite-difference step.
+        cotangent: array of the output's shape (a sequence of them for several outputs);
+            ones by default, so a scalar ``f`` gets its plain gradient.
+
+    Returns a list with one entry per input: an array for a float input, a list for a
+    sequence input, ``None`` for anything else.
     """
-    arrays = _as_float64_arrays(inputs)
-    grads = []
-    for index, array in enumerate(arrays):
-        if not _is_differentiable_input(array):
-            grads.append(None)
-            continue
-        grad = np.zeros_like(array)
-        flat, flat_grad = array.reshape(-1), grad.reshape(-1)
-        for i in range(flat.size):
-            original = flat[i]
-            flat[i] = original + eps
-            plus = _scalarise(_call(f, arrays, requires_grad=False)[0], cotangent)[0]
-            flat[i] = original - eps
-            minus = _scalarise(_call(f, arrays, requires_grad=False)[0], cotangent)[0]
-            flat[i] = original
-            flat_grad[i] = (plus - minus) / (2 * eps)
-        grads.append(grad)
-    return grads
-
-
-def _analytic_grads(f, arrays, cotangent, create_graph=False):
-    out, tensors = _call(f, arrays)
-    if not isinstance(out, Tensor):
-        raise TypeError(f"gradcheck: the function must return a Tensor, got {type(out).__name__}")
-    _, cotangent = _scalarise(out, cotangent)
-    differentiable = [t for t in tensors if isinstance(t, Tensor)]
-    if not out.requires_grad:
-        grads = [None] * len(differentiable)
-    else:
-        grads = run_backward((out,), (cotangent,), retain_graph=create_graph,
-                             create_graph=create_graph, inputs=differentiable)
-    by_position, it = [], iter(grads)
-    for t in tensors:
-        by_position.append(next(it) if isinstance(t, Tensor) else None)
-    return by_position, tensors, out
+    arguments, slots = _prepare(inputs)
+    cotangents = _cotangents(cotangent, _call(f, arguments)[0])
+    return _regroup(inputs, _numerical(f, arguments, slots, cotangents, eps))
 
 
 def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, cotangent=None, seed=0):
     """Check autodiff gradients of ``f`` against central differences.
 
-    ``f`` takes the inputs (float64 arrays/Tensors are wrapped as Tensors requiring
-    grad; other arguments pass unchanged) and returns a Tensor of any shape. A
-    non-scalar output is reduced with a fixed random ``cotangent`` (seeded), which
-    checks the vector-Jacobian product that backward actually uses.
+    Float64 inputs (also inside lists/tuples) are wrapped as Tensors requiring grad;
+    other arguments pass unchanged. A non-scalar output is contracted with a fixed
+    random ``cotangent`` (from ``seed``) unless one is given.
 
-    Returns True, or raises GradcheckError naming the input, the worst index and both
-    values.
+    Returns True. Raises GradcheckError naming the input, the worst index and both
+    values where ``|analytic - numerical| > atol + rtol * |numerical|``; TypeError for
+    a non-float64 floating input or a result that is not a Tensor.
     """
-    arrays = _as_float64_arrays(inputs)
-    probe, _ = _call(f, arrays, requires_grad=False)
+    arguments, slots = _prepare(inputs)
+    outputs, leaves = _call(f, arguments)
     if cotangent is None:
-        shape = np.shape(probe.data if isinstance(probe, Tensor) else probe)
-        cotangent = np.random.default_rng(seed).standard_normal(shape)
-    analytic, _, _ = _analytic_grads(f, arrays, cotangent)
-    numeric = numerical_grad(f, *arrays, eps=eps, cotangent=cotangent)
-    for index, (a, n) in enumerate(zip(analytic, numeric)):
-        if n is None:
-            continue
+        rng = np.random.default_rng(seed)
+        cotangent = [rng.standard_normal(out.shape) for out in outputs]
+    cotangents = _cotangents(cotangent, outputs)
+    analytic = _backward(outputs, cotangents, leaves)
+    numeric = _numerical(f, arguments, slots, cotangents, eps)
+    for (label, array), a, n in zip(slots, analytic, numeric):
         a = np.zeros_like(n) if a is None else np.asarray(a.data if isinstance(a, Tensor) else a)
-        _compare(f"input {index}", a, n, atol, rtol)
+        _compare(label, a, n, atol, rtol)
     return True
 
 
@@ -120,8 +218,8 @@ def _compare(what, analytic, numeric, atol, rtol):
     error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
     bad = ~(error <= 0)  # also catches NaN
     if np.any(bad):
-        worst = np.unravel_index(np.nanargmax(np.where(np.isnan(error), np.inf, error)),
-                                 error.shape) if error.size else ()
+        worst = np.unravel_index(np.argmax(np.where(np.isnan(error), np.inf, error)),
+                                 error.shape)
         raise GradcheckError(
             f"gradcheck: gradient of {what} (shape {numeric.shape}) disagrees with finite "
             f"differences at {int(bad.sum())} of {bad.size} entries; worst at index "
@@ -130,35 +228,26 @@ def _compare(what, analytic, numeric, atol, rtol):
 
 
 def gradgradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
-    """Check second derivatives of ``f``: gradcheck of its (create_graph) gradient.
+    """Check second derivatives of ``f``: gradcheck of its ``create_graph`` gradient.
 
-    The gradient of ``sum(f * v)`` is contracted with fixed random vectors ``u`` so that
-    the function checked is scalar: ``h(x) = sum_i <grad_i(x), u_i>``.
+    The gradient of ``sum(f * v)`` (``v`` a fixed random cotangent) is contracted with
+    fixed random directions ``u_i``, so the function checked is the scalar
+    ``h(x) = sum_i <grad_i(x), u_i>``, whose gradient is a Hessian-vector product.
+    Takes the same inputs as ``gradcheck``; raises GradcheckError the same way.
     """
-    arrays = _as_float64_arrays(inputs)
+    arguments, slots = _prepare(inputs)
     rng = np.random.default_rng(seed)
-    probe, _ = _call(f, arrays, requires_grad=False)
-    cotangent = rng.standard_normal(np.shape(probe.data if isinstance(probe, Tensor) else probe))
-    directions = [rng.standard_normal(a.shape) if _is_differentiable_input(a) else None
-                  for a in arrays]
+    cotangents = [rng.standard_normal(out.shape) for out in _call(f, arguments)[0]]
+    directions = [rng.standard_normal(array.shape) for _, array in slots]
 
-    def first_derivative_projection(*tensors):
-        out = f(*tensors)
-        differentiable = [t for t in tensors if isinstance(t, Tensor)]
-        if not isinstance(out, Tensor) or not out.requires_grad:
-            return Tensor(np.zeros(()))
-        grads = run_backward((out,), (cotangent,), retain_graph=True, create_graph=True,
-                             inputs=differentiable)
-        total, it = None, iter(grads)
-        for t, u in zip(tensors, directions):
-            if not isinstance(t, Tensor):
-                continue
-            g = next(it)
-            if g is None:
-                continue
-            term = (g * u).sum()
-            total = term if total is None else total + term
-        return Tensor(np.zeros(())) if total is None else total
+    def projected_gradient(*tensors):
+        grads = _backward(_outputs(f(*tensors)), cotangents, _differentiable_leaves(tensors),
+                          create_graph=True)
+        total = Tensor(np.zeros(()))
+        for grad, direction in zip(grads, directions):
+            if grad is not None:
+                total = total + (grad * direction).sum()
+        return total
 
-    return gradcheck(first_derivative_projection, *arrays, eps=eps, atol=atol, rtol=rtol,
+    return gradcheck(projected_gradient, *arguments, eps=eps, atol=atol, rtol=rtol,
                      cotangent=np.ones(()))

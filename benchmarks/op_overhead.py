@@ -1,0 +1,152 @@
+"""Per-op overhead of autograd (forward + backward) against PyTorch and raw NumPy.
+
+Run by hand:  python benchmarks/op_overhead.py [--repeats 7]
+
+1. A chain of small elementwise ops (shape (8,)): microseconds per op, forward+backward,
+   for autograd and PyTorch, and NumPy's forward alone (the floor any library pays).
+2. A 100,000-op chain (the recursion-free backward), autograd vs PyTorch.
+3. Large arrays (1,000,000 float64): each op forward+backward against the same NumPy
+   computation written by hand (forward + its derivative), to show the engine adds
+   nothing on big data (target ratio <= 1.2).
+Medians over repeats; every ratio comes from the same run.
+"""
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import autograd as ag
+
+try:
+    import torch
+    torch.set_num_threads(1)
+except ImportError:  # the comparison is optional: report ours alone
+    torch = None
+
+
+def median_seconds(fn, repeats):
+    fn()  # warm up
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def small_chain_ours(length):
+    def run():
+        x = ag.Tensor(np.linspace(0.1, 1.0, 8), requires_grad=True)
+        y = x
+        for i in range(length // 3):
+            y = (y * 1.0001 + 0.001).tanh()
+        y.sum().backward()
+    return run
+
+
+def small_chain_torch(length):
+    def run():
+        x = torch.linspace(0.1, 1.0, 8, dtype=torch.float64, requires_grad=True)
+        y = x
+        for i in range(length // 3):
+            y = (y * 1.0001 + 0.001).tanh()
+        y.sum().backward()
+    return run
+
+
+def small_chain_numpy(length):
+    def run():
+        y = np.linspace(0.1, 1.0, 8)
+        for i in range(length // 3):
+            y = np.tanh(y * 1.0001 + 0.001)
+        y.sum()
+    return run
+
+
+def long_chain_ours(length):
+    def run():
+        x = ag.Tensor(np.ones(1), requires_grad=True)
+        y = x
+        for _ in range(length):
+            y = y * 1.000001
+        y.sum().backward()
+    return run
+
+
+def long_chain_torch(length):
+    def run():
+        x = torch.ones(1, dtype=torch.float64, requires_grad=True)
+        y = x
+        for _ in range(length):
+            y = y * 1.000001
+        y.sum().backward()
+    return run
+
+
+LARGE_CASES = {
+    # name: (autograd forward+backward, hand-written NumPy forward+backward)
+    "multiply": (lambda a, b: (a * b).backward(np.ones_like(a.data)),
+                 lambda a, b: (a * b, np.ones_like(a) * b, np.ones_like(a) * a)),
+    "exp": (lambda a, b: a.exp().backward(np.ones_like(a.data)),
+            lambda a, b: (lambda out: (out, np.ones_like(a) * out))(np.exp(a))),
+    "tanh": (lambda a, b: a.tanh().backward(np.ones_like(a.data)),
+             lambda a, b: (lambda out: (out, np.ones_like(a) * (1.0 - out * out)))(np.tanh(a))),
+    "sum": (lambda a, b: a.sum().backward(),
+            lambda a, b: (a.sum(), np.broadcast_to(np.ones(()), a.shape).copy())),
+    "relu": (lambda a, b: a.relu().backward(np.ones_like(a.data)),
+             lambda a, b: (lambda out: (out, np.ones_like(a) * (out > 0)))(np.maximum(a, 0))),
+}
+
+
+def large_arrays(repeats, size=1_000_000):
+    rng = np.random.default_rng(0)
+    a_data, b_data = rng.standard_normal(size), rng.standard_normal(size)
+    rows = []
+    for name, (ours, by_hand) in LARGE_CASES.items():
+        def run_ours():
+            a = ag.Tensor(a_data, requires_grad=True)
+            b = ag.Tensor(b_data, requires_grad=True)
+            ours(a, b)
+        ours_s = median_seconds(run_ours, repeats)
+        numpy_s = median_seconds(lambda: by_hand(a_data, b_data), repeats)
+        rows.append((name, ours_s * 1e3, numpy_s * 1e3, ours_s / numpy_s))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--small-length", type=int, default=3000)
+    parser.add_argument("--long-length", type=int, default=100_000)
+    args = parser.parse_args()
+
+    print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else ", torch absent"))
+    n = args.small_length
+    ours = median_seconds(small_chain_ours(n), args.repeats) / n * 1e6
+    numpy_fwd = median_seconds(small_chain_numpy(n), args.repeats) / n * 1e6
+    print(f"\n1. small elementwise ops, shape (8,), chain of {n}: median us per op (forward+backward)")
+    print(f"   autograd          {ours:8.2f}")
+    print(f"   numpy forward     {numpy_fwd:8.2f}   (no backward: the floor)")
+    if torch:
+        theirs = median_seconds(small_chain_torch(n), args.repeats) / n * 1e6
+        print(f"   pytorch           {theirs:8.2f}")
+        print(f"   ratio autograd / pytorch = {ours / theirs:.2f}")
+
+    n = args.long_length
+    ours = median_seconds(long_chain_ours(n), max(3, args.repeats // 2)) / n * 1e6
+    print(f"\n2. {n:,}-op chain: median us per op (forward+backward)")
+    print(f"   autograd          {ours:8.2f}")
+    if torch:
+        theirs = median_seconds(long_chain_torch(n), max(3, args.repeats // 2)) / n * 1e6
+        print(f"   pytorch           {theirs:8.2f}")
+        print(f"   ratio autograd / pytorch = {ours / theirs:.2f}")
+
+    print("\n3. large arrays (1e6 float64), forward+backward, median ms")
+    print(f"   {'op':10s} {'autograd':>10s} {'numpy':>10s} {'ratio':>7s}")
+    for name, ours_ms, numpy_ms, ratio in large_arrays(args.repeats):
+        print(f"   {name:10s} {ours_ms:10.2f} {numpy_ms:10.2f} {ratio:7.2f}")
+
+
+if __name__ == "__main__":
+    main()

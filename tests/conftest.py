@@ -1,0 +1,38 @@
+"""Test-wide setup: Hypothesis profiles, and every op registered before collection.
+
+Profiles (pick one with the environment variable HYPOTHESIS_PROFILE):
+    ci   (default) derandomized, no example database, few examples per test, so the
+         whole registry-driven suite runs in a few minutes on two cores.
+    dev  random and many more examples, for hunting bugs locally.
+"""
+import os
+
+import numpy as np
+from hypothesis import HealthCheck, settings
+
+# The registry-driven tests parametrize over autograd.op.REGISTRY when they are
+# collected; importing nn first makes the ops it registers (conv2d, ...) part of it.
+import autograd  # noqa: F401
+import nn  # noqa: F401
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=8,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    max_examples=150,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Overflow or invalid values in a test are bugs to see, not warnings to scroll past;
+# tests that expect them say so with np.errstate.
+np.seterr(all="raise", under="ignore")
