@@ -1,0 +1,21 @@
+"""Data sets that work offline: bundled, generated, or found on disk before any download.
+
+- ``fashion_mnist``, ``mnist``: IDX files from ``root``, the user cache or Debian's
+  ``dataset-fashion-mnist``; otherwise downloaded and SHA-256 checked.
+- ``mnist1d``: generated locally with the ``mnist1d`` package.
+- ``iris``: Fisher's 150 flowers, bundled.
+- ``logic_gate``/``xor``, ``two_moons``, ``spirals``, ``random_points``: seeded generators.
+- ``read_idx``/``write_idx`` and ``download`` (verified, atomic) for your own files.
+"""
+from .download import ChecksumError, cache_dir, download
+from .idx import IDXFormatError, read_idx, write_idx
+from .iris import IRIS_CLASSES, IRIS_FEATURES, iris
+from .mnist import (FASHION_MNIST_CLASSES, DatasetNotFoundError, IDXDataset, IDXFile,
+                    fashion_mnist, load_idx_dataset, mnist)
+from .mnist1d import mnist1d
+from .synthetic import logic_gate, random_points, spirals, two_moons, xor
+
+__all__ = ["fashion_mnist", "mnist", "mnist1d", "iris", "logic_gate", "xor", "two_moons",
+           "spirals", "random_points", "read_idx", "write_idx", "download", "cache_dir",
+           "load_idx_dataset", "IDXDataset", "IDXFile", "IDXFormatError", "ChecksumError",
+           "DatasetNotFoundError", "FASHION_MNIST_CLASSES", "IRIS_CLASSES", "IRIS_FEATURES"]

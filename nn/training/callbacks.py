@@ -1,0 +1,316 @@
+"""Callbacks that ``fit`` calls around epochs and batches, Keras-style.
+
+Epochs are numbered from 0 in callbacks and ``History.epoch`` (as in Keras); progress
+lines print them from 1. Epoch logs hold ``loss``, each metric, their ``val_`` versions
+when there is validation data, and ``lr``.
+"""
+import csv
+import math
+import os
+
+import numpy as np
+
+from autograd import Tensor
+
+from ..checkpoint import save  # the safe .npz format of nn, never pickle
+from .metrics import default_mode
+
+
+class TrainingContext:
+    """What callbacks may read or set while ``fit`` runs.
+
+    Attributes: ``model``, ``optimizer``, ``epochs``, ``steps_per_epoch``, ``log_keys``
+    (the names every epoch's logs will hold, known before training starts) and
+    ``stop_training`` (set it to True to end training after the current epoch).
+    """
+
+    def __init__(self, model, optimizer, epochs, steps_per_epoch, log_keys):
+        self.model = model
+        self.optimizer = optimizer
+        self.epochs = epochs
+        self.steps_per_epoch = steps_per_epoch
+        self.log_keys = tuple(log_keys)
+        self.stop_training = False
+
+
+class Callback:
+    """Base class: override any of the ``on_*`` hooks; ``self.context`` is set by ``fit``."""
+
+    context = None
+
+    def set_context(self, context):
+        self.context = context
+
+    @property
+    def model(self):
+        return self.context.model
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+
+class History(Callback):
+    """Per-epoch logs: ``history.history["val_loss"]`` is a list with one value per epoch.
+
+    ``fit`` returns one. ``history["loss"]`` is short for ``history.history["loss"]``;
+    ``epoch`` lists the epoch numbers (from 0).
+    """
+
+    def __init__(self):
+        self.history = {}
+        self.epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+    def __getitem__(self, key):
+        return self.history[key]
+
+    def __len__(self):
+        return len(self.epoch)
+
+    def __repr__(self):
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
+        return f"History({len(self.epoch)} epochs; last: {last})"
+
+
+class _Monitored(Callback):
+    """Shared by callbacks that watch one logged value for improvement."""
+
+    def __init__(self, monitor, mode, min_delta):
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', "
+                             f"got {mode!r}")
+        self.monitor = monitor
+        self.mode = default_mode(monitor) if mode == "auto" else mode
+        self.min_delta = abs(float(min_delta))
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = None
+
+    def on_train_begin(self, logs=None):
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = None
+        check_monitor(type(self).__name__, self.monitor, self.context.log_keys)
+
+    def improved(self, value):
+        if value is None or math.isnan(value):
+            return False
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+def check_monitor(owner, monitor, log_keys):
+    """Raise a ValueError naming ``monitor`` when the epoch logs will not contain it."""
+    if monitor in log_keys:
+        return
+    hint = ""
+    if monitor.startswith("val_") and not any(k.startswith("val_") for k in log_keys):
+        hint = " (val_ values need validation_data= or validation_split= in fit)"
+    raise ValueError(f"{owner}: monitor={monitor!r} is not logged{hint}; the logs hold: "
+                     f"{', '.join(log_keys)}")
+
+
+class EarlyStopping(_Monitored):
+    """Stop training after ``patience`` epochs in a row without improvement of ``monitor``.
+
+    Args:
+        monitor: logged value to watch, e.g. ``"val_loss"`` or ``"val_accuracy"``.
+        patience: epochs without improvement after which training stops (0 and 1 both
+            stop at the first epoch that does not improve, as in Keras).
+        min_delta: smallest change that counts as an improvement.
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (max for accuracy-like names).
+        restore_best_weights: when training ends, load the weights of the best epoch.
+
+    Attributes: ``best`` (value), ``best_epoch``, ``stopped_epoch`` (None if it never
+    stopped training).
+
+    Raises (when training starts):
+        ValueError: ``monitor`` is not among the logged values.
+    """
+
+    def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
+                 restore_best_weights=False):
+        super().__init__(monitor, mode, min_delta)
+        if patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
+        self.patience = int(patience)
+        self.restore_best_weights = bool(restore_best_weights)
+        self.best_weights = None
+        self.stopped_epoch = None
+        self.wait = 0
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.best_weights, self.stopped_epoch, self.wait = None, None, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = logs.get(self.monitor)
+        if self.improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = copy_state(self.model.state_dict())
+            return
+        self.wait += 1
+        if self.wait >= max(self.patience, 1):
+            self.stopped_epoch = epoch
+            self.context.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.load_state_dict(self.best_weights)
+
+
+class ModelCheckpoint(_Monitored):
+    """Save the model's ``state_dict`` with ``nn.save`` (a ``.npz``) after epochs.
+
+    Args:
+        path: file to write; may hold fields filled from the epoch logs, e.g.
+            ``"ckpt-{epoch:02d}-{val_loss:.3f}.npz"`` (``epoch`` counts from 1 here).
+        monitor: logged value that decides what is best.
+        save_best_only: save only when ``monitor`` improves, so the file always holds
+            the best weights so far; otherwise save every epoch.
+        mode: ``"min"``, ``"max"`` or ``"auto"``.
+        save_optimizer: also save the optimizer's state, to resume training
+            (``nn.load(path, with_optimizer=True)``).
+
+    ``nn.save`` writes a temporary file and renames it over ``path``, so an interrupted
+    save never replaces the previous best file with a partial one. Attributes: ``best``,
+    ``best_epoch``, ``last_saved`` (the path of the latest save).
+    """
+
+    def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto",
+                 save_optimizer=False):
+        super().__init__(monitor, mode, 0.0)
+        self.path = os.fspath(path)
+        self.save_best_only = bool(save_best_only)
+        self.save_optimizer = bool(save_optimizer)
+        self.last_saved = None
+
+    def on_train_begin(self, logs=None):
+        if self.save_best_only:
+            super().on_train_begin(logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_best_only:
+            if not self.improved(logs.get(self.monitor)):
+                return
+            self.best, self.best_epoch = logs[self.monitor], epoch
+        path = self.path.format(epoch=epoch + 1, **logs)
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        optimizer = self.context.optimizer if self.save_optimizer else None
+        save(self.model.state_dict(), path, optimizer=optimizer)
+        self.last_saved = path
+
+
+
+
+class LRSchedulerCallback(Callback):
+    """Step a learning-rate scheduler after every epoch (or batch).
+
+    ``ReduceLROnPlateau`` is stepped with the logged ``monitor`` value (default
+    ``val_loss`` when there is validation data, else ``loss``); other schedulers with
+    ``step()``. ``fit(scheduler=...)`` wraps its scheduler in one of these.
+
+    Args:
+        scheduler: an ``nn.optim.lr_scheduler`` scheduler (anything with ``step``).
+        monitor: for plateau schedulers, the logged value to pass to ``step``.
+        interval: ``"epoch"`` or ``"batch"`` (e.g. for warm-up); plateau schedulers
+            step only per epoch.
+    """
+
+    def __init__(self, scheduler, monitor=None, interval="epoch"):
+        if interval not in ("epoch", "batch"):
+            raise ValueError(f"LRSchedulerCallback: interval must be 'epoch' or 'batch', "
+                             f"got {interval!r}")
+        self.scheduler = scheduler
+        self.monitor = monitor
+        self.interval = interval
+        self.needs_metric = is_plateau_scheduler(scheduler)
+        if self.needs_metric and interval == "batch":
+            raise ValueError("LRSchedulerCallback: ReduceLROnPlateau steps per epoch, on a "
+                             "monitored value; use interval='epoch'")
+
+    def on_train_begin(self, logs=None):
+        if self.needs_metric:
+            if self.monitor is None:
+                self.monitor = "val_loss" if "val_loss" in self.context.log_keys else "loss"
+            check_monitor("LRSchedulerCallback", self.monitor, self.context.log_keys)
+
+    def on_batch_end(self, batch, logs=None):
+        if self.interval == "batch":
+            self.scheduler.step()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.interval != "epoch":
+            return
+        if self.needs_metric:
+            self.scheduler.step(logs[self.monitor])
+        else:
+            self.scheduler.step()
+
+
+def is_plateau_scheduler(scheduler):
+    """True for schedulers that step on a metric (ReduceLROnPlateau and subclasses)."""
+    return any(cls.__name__ == "ReduceLROnPlateau" for cls in type(scheduler).__mro__)
+
+
+class CSVLogger(Callback):
+    """Write one CSV row per epoch: ``epoch`` (from 0) then every logged value.
+
+    Args:
+        path: the CSV file.
+        separator: field separator.
+        append: add to an existing file (no second header) instead of replacing it.
+    """
+
+    def __init__(self, path, separator=",", append=False):
+        self.path = os.fspath(path)
+        self.separator = separator
+        self.append = bool(append)
+        self._file = None
+
+    def on_train_begin(self, logs=None):
+        has_rows = self.append and os.path.exists(self.path) and os.path.getsize(self.path) > 0
+        self._file = open(self.path, "a" if self.append else "w", newline="")
+        self._writer = csv.writer(self._file, delimiter=self.separator)
+        if not has_rows:
+            self._writer.writerow(("epoch",) + self.context.log_keys)
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = [_csv_value(logs.get(key, "")) for key in self.context.log_keys]
+        self._writer.writerow([epoch] + values)
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _csv_value(value):
+    return repr(float(value)) if isinstance(value, (float, np.floating)) else value
+
+
+def copy_state(state):
+    """A deep copy of a state_dict as plain arrays, immune to later in-place updates."""
+    return {name: np.array(value.data if isinstance(value, Tensor) else value, copy=True)
+            for name, value in state.items()}
