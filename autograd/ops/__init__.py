@@ -1,2 +1,2 @@
 """Op families; importing this package registers every op."""
-from . import elementwise, reduce, shape  # noqa: F401
+from . import elementwise, reduce, shape, index, linalg, softmax  # noqa: F401

@@ -242,7 +242,7 @@ def _tie_share(x, y, wins, dtype):
     return np.where(x == y, 0.5, wins).astype(dtype, copy=False)
 
 
-@register("maximum", method=True, numpy=np.maximum, sample=_binary(),
+@register("maximum", method=True, numpy=np.maximum, sample=lambda st: st.untied_pair(),
           torch=lambda torch, x, y: torch.maximum(x, y))
 class Maximum(Op):
     """Elementwise max of x and y; on ties the gradient is split equally."""
@@ -255,7 +255,7 @@ class Maximum(Op):
         return g * self.share, g * (1.0 - self.share)
 
 
-@register("minimum", method=True, numpy=np.minimum, sample=_binary(),
+@register("minimum", method=True, numpy=np.minimum, sample=lambda st: st.untied_pair(),
           torch=lambda torch, x, y: torch.minimum(x, y))
 class Minimum(Op):
     """Elementwise min of x and y; on ties the gradient is split equally."""

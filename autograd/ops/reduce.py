@@ -1,7 +1,7 @@
 """Reductions over ``axis`` (int, tuple or None) with ``keepdims``, as in NumPy."""
 import numpy as np
 
-from ..op import Op, functions, register
+from ..op import Op, functions, register, value_of
 
 
 def normalize_axes(axis, ndim, op_name):
@@ -12,13 +12,19 @@ def normalize_axes(axis, ndim, op_name):
     result = []
     for a in axes:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
-            raise TypeError(f"{op_name}: axis must be an int, a tuple of ints or None, got {axis!r}")
+            raise TypeError(f"{op_name}: axis must be an int, a tuple of ints or None, "
+                            f"got {axis!r}")
         if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
             raise ValueError(f"{op_name}: axis {a} is out of range for a {ndim}-d input")
         result.append(int(a) % max(ndim, 1))
     if len(set(result)) != len(result):
         raise ValueError(f"{op_name}: axis {axis!r} repeats an axis")
     return tuple(sorted(result)) if ndim else ()
+
+
+def torch_dims(x, axis):
+    """``axis`` as PyTorch's ``dim``: every axis when None (for parity hints)."""
+    return tuple(range(x.ndim)) if axis is None else axis
 
 
 def expand_reduced(g, shape, axis, keepdims):
@@ -35,9 +41,11 @@ def expand_reduced(g, shape, axis, keepdims):
 @register("sum", method=True, numpy=np.sum,
           sample=lambda st: st.reduction(),
           torch=lambda torch, x, axis=None, keepdims=False:
-              x.sum() if axis is None and not keepdims else torch.sum(x, dim=axis if axis is not None else tuple(range(x.ndim)), keepdim=keepdims))
+              torch.sum(x, dim=torch_dims(x, axis), keepdim=keepdims))
 class Sum(Op):
     """Sum over ``axis``."""
+    vjp_uses_values = False
+
     def forward(self, x, *, axis=None, keepdims=False):
         x = np.asarray(x)
         normalize_axes(axis, x.ndim, "sum")
@@ -51,9 +59,11 @@ class Sum(Op):
 @register("mean", method=True, numpy=np.mean,
           sample=lambda st: st.reduction(),
           torch=lambda torch, x, axis=None, keepdims=False:
-              x.mean() if axis is None and not keepdims else torch.mean(x, dim=axis if axis is not None else tuple(range(x.ndim)), keepdim=keepdims))
+              torch.mean(x, dim=torch_dims(x, axis), keepdim=keepdims))
 class Mean(Op):
     """Arithmetic mean over ``axis``."""
+    vjp_uses_values = False
+
     def forward(self, x, *, axis=None, keepdims=False):
         x = np.asarray(x)
         axes = normalize_axes(axis, x.ndim, "mean")
@@ -65,5 +75,257 @@ class Mean(Op):
         return (expand_reduced(g, self.shape, self.axis, self.keepdims) / self.count,)
 
 
-sum, mean = functions("sum", "mean")
-from .shape import broadcast_to  # noqa: E402
+def _reduced_count(shape, axis, op_name):
+    axes = normalize_axes(axis, len(shape), op_name)
+    return int(np.prod([shape[a] for a in axes])) if axes else 1
+
+
+def _check_ddof(count, ddof, op_name):
+    if not isinstance(ddof, (int, np.integer, float)) or isinstance(ddof, bool):
+        raise TypeError(f"{op_name}: ddof must be a number, got {ddof!r}")
+    if count - ddof <= 0:
+        raise ValueError(f"{op_name}: ddof={ddof} leaves no degrees of freedom for "
+                         f"{count} element(s) per reduction")
+
+
+@register("var", method=True, numpy=np.var,
+          sample=lambda st: st.var_args(),
+          torch=lambda torch, x, axis=None, ddof=0, keepdims=False:
+              torch.var(x, dim=torch_dims(x, axis), correction=ddof, keepdim=keepdims))
+class Var(Op):
+    """Variance over ``axis``: mean((x - mean(x))**2) * n / (n - ddof)."""
+    def forward(self, x, *, axis=None, ddof=0, keepdims=False):
+        x = np.asarray(x)
+        count = _reduced_count(x.shape, axis, "var")
+        _check_ddof(count, ddof, "var")
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        self.dof = count - ddof
+        return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def vjp(self, g, out, x):
+        centered = x - mean(x, axis=self.axis, keepdims=True)
+        scale = expand_reduced(g * (2.0 / self.dof), self.shape, self.axis, self.keepdims)
+        return (scale * centered,)
+
+
+@register("std", method=True, numpy=np.std,
+          sample=lambda st: st.var_args(min_count=2),
+          torch=lambda torch, x, axis=None, ddof=0, keepdims=False:
+              torch.std(x, dim=torch_dims(x, axis), correction=ddof, keepdim=keepdims))
+class Std(Op):
+    """Standard deviation over ``axis``: sqrt(var(x, ddof)). Its gradient at zero spread
+    is undefined (NaN, as in PyTorch)."""
+    def forward(self, x, *, axis=None, ddof=0, keepdims=False):
+        x = np.asarray(x)
+        count = _reduced_count(x.shape, axis, "std")
+        _check_ddof(count, ddof, "std")
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        self.dof = count - ddof
+        return np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def vjp(self, g, out, x):
+        # d std = (x - mean) / (dof * std)
+        centered = x - mean(x, axis=self.axis, keepdims=True)
+        scale = expand_reduced(g / (out * self.dof), self.shape, self.axis, self.keepdims)
+        return (scale * centered,)
+
+
+def _extremum_share(x, out, shape, axis, keepdims):
+    """1/k at each of the k positions that attain the extremum, 0 elsewhere: the gradient
+    is split evenly among ties, as in PyTorch's amax/amin."""
+    x, out = value_of(x), value_of(out)
+    hits = x == expand_reduced(out, shape, axis, keepdims)
+    counts = hits.sum(axis=axis, keepdims=True)
+    return hits / counts.astype(x.dtype)
+
+
+def _extremum(reduce, x, axis, keepdims, op_name):
+    try:
+        return reduce(x, axis=axis, keepdims=keepdims)
+    except ValueError:
+        raise ValueError(f"{op_name}: cannot reduce an empty axis of an input of shape "
+                         f"{x.shape} (there is no identity for {op_name})") from None
+
+
+def _torch_extremum(name):
+    def compute(torch, x, axis=None, keepdims=False):
+        return getattr(torch, name)(x, dim=torch_dims(x, axis), keepdim=keepdims)
+    return compute
+
+
+@register("max", method=True, numpy=(np.max, np.amax),
+          sample=lambda st: st.reduction(distinct=True), torch=_torch_extremum("amax"))
+class Max(Op):
+    """Largest element over ``axis``; tied maxima share the gradient equally."""
+    def forward(self, x, *, axis=None, keepdims=False):
+        x = np.asarray(x)
+        normalize_axes(axis, x.ndim, "max")
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        return _extremum(np.max, x, axis, keepdims, "max")
+
+    def vjp(self, g, out, x):
+        share = _extremum_share(x, out, self.shape, self.axis, self.keepdims)
+        return (expand_reduced(g, self.shape, self.axis, self.keepdims) * share,)
+
+
+@register("min", method=True, numpy=(np.min, np.amin),
+          sample=lambda st: st.reduction(distinct=True), torch=_torch_extremum("amin"))
+class Min(Op):
+    """Smallest element over ``axis``; tied minima share the gradient equally."""
+    def forward(self, x, *, axis=None, keepdims=False):
+        x = np.asarray(x)
+        normalize_axes(axis, x.ndim, "min")
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        return _extremum(np.min, x, axis, keepdims, "min")
+
+    def vjp(self, g, out, x):
+        share = _extremum_share(x, out, self.shape, self.axis, self.keepdims)
+        return (expand_reduced(g, self.shape, self.axis, self.keepdims) * share,)
+
+
+@register("prod", method=True, numpy=np.prod,
+          sample=lambda st: st.prod_args(),
+          torch=lambda torch, x, axis=None, keepdims=False:
+              _torch_prod(torch, x, torch_dims(x, axis), keepdims))
+class Prod(Op):
+    """Product over ``axis``. The gradient of each element is the product of the others
+    (not out / x), so it is right where elements are zero."""
+    def forward(self, x, *, axis=None, keepdims=False):
+        x = np.asarray(x)
+        self.axes = normalize_axes(axis, x.ndim, "prod")
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        return np.prod(x, axis=axis, keepdims=keepdims)
+
+    def vjp(self, g, out, x):
+        g = expand_reduced(g, self.shape, self.axis, self.keepdims)
+        if not self.axes:
+            return (g,)
+        # bring the reduced axes last, flattened into one, so prod_others works on it
+        kept = [a for a in range(len(self.shape)) if a not in self.axes]
+        order = tuple(kept) + self.axes
+        moved_shape = tuple(self.shape[a] for a in order)
+        reduced_size = int(np.prod(moved_shape[len(kept):]))
+        flat = x.transpose(order).reshape(moved_shape[:len(kept)] + (reduced_size,))
+        others = prod_others(flat).reshape(moved_shape).transpose(tuple(np.argsort(order)))
+        return (g * others,)
+
+
+def _torch_prod(torch, x, dims, keepdims):
+    dims = (dims,) if isinstance(dims, int) else dims
+    for d in sorted((d % max(x.ndim, 1) for d in dims), reverse=True):
+        x = torch.prod(x, dim=d, keepdim=keepdims)
+    return x
+
+
+def _torch_prod_others(torch, x):
+    pieces = [torch.cat([x[..., :i], x[..., i + 1:]], dim=-1).prod(dim=-1)
+              for i in range(x.shape[-1])]
+    return torch.stack(pieces, dim=-1)
+
+
+@register("prod_others", sample=lambda st: st.prod_args(others=True),
+          torch=_torch_prod_others)
+class ProdOthers(Op):
+    """For each element along the last axis, the product of all the other elements.
+
+    When some product along the axis is zero (or not finite) it multiplies exclusive
+    cumulative products from both ends, so there is no division by zero; otherwise
+    total / x. A dedicated op (the gradient of ``prod``) so that ``prod`` is twice
+    differentiable.
+    """
+    def forward(self, x):
+        x = np.asarray(x)
+        if x.ndim == 0:
+            raise ValueError("prod_others: expected an input with at least one axis, got a 0-d one")
+        total = np.prod(x, axis=-1, keepdims=True)
+        if np.all(total != 0) and np.all(np.isfinite(total)):
+            return total / x  # no zero anywhere, so dividing is exact enough and one pass
+        before = np.ones_like(x)
+        after = np.ones_like(x)
+        if x.shape[-1] > 1:
+            np.cumprod(x[..., :-1], axis=-1, out=before[..., 1:])
+            after[..., :-1] = np.cumprod(x[..., :0:-1], axis=-1)[..., ::-1]
+        return np.multiply(before, after, out=before)
+
+    def vjp(self, g, out, x):
+        # d others_i / d x_j = prod of x_k over k not in {i, j}, for j != i. Build the
+        # (n, n) matrix whose row i is x with x_i replaced by 1; prod_others of row i then
+        # gives those products, and the diagonal (j == i) is masked out.
+        size = x.shape[-1]
+        eye = np.eye(size, dtype=value_of(x).dtype)
+        rows = expand_dims(x, -2) * (1.0 - eye) + eye
+        pairs = prod_others(rows) * (1.0 - eye)
+        return ((expand_dims(g, -1) * pairs).sum(axis=-2),)
+
+
+@register("logsumexp", method=True, sample=lambda st: st.reduction(low=-5.0, high=5.0),
+          torch=lambda torch, x, axis=None, keepdims=False:
+              _torch_logsumexp(torch, x, axis, keepdims))
+class LogSumExp(Op):
+    """log(sum(exp(x))) over ``axis``, computed as m + log(sum(exp(x - m))) with m the
+    maximum, so it neither overflows nor underflows. Its gradient is softmax(x)."""
+    def forward(self, x, *, axis=None, keepdims=False):
+        x = np.asarray(x)
+        axes = normalize_axes(axis, x.ndim, "logsumexp")
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        shift = np.max(x, axis=axes, keepdims=True)
+        if np.all(np.isfinite(shift)):
+            out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+        else:
+            # a slice of all -inf (or with +inf) is not shifted; log(0) = -inf is its answer
+            shift = np.where(np.isfinite(shift), shift, 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+        return out if keepdims else out.reshape([n for a, n in enumerate(x.shape) if a not in axes])
+
+    def vjp(self, g, out, x):
+        full = expand_reduced(out, self.shape, self.axis, self.keepdims)
+        return (expand_reduced(g, self.shape, self.axis, self.keepdims) * exp(x - full),)
+
+
+def _torch_logsumexp(torch, x, axis, keepdims):
+    if axis is None:
+        out = torch.logsumexp(x.reshape(-1), dim=0)
+        return out.reshape((1,) * x.ndim) if keepdims else out
+    return torch.logsumexp(x, dim=axis, keepdim=keepdims)
+
+
+def _check_arg_axis(axis, ndim, op_name):
+    if axis is not None and (not isinstance(axis, (int, np.integer)) or isinstance(axis, bool)):
+        raise TypeError(f"{op_name}: axis must be an int or None, got {axis!r}")
+    normalize_axes(axis, ndim, op_name)
+
+
+@register("argmax", method=True, numpy=np.argmax,
+          sample=lambda st: st.reduction(distinct=True, allow_tuple=False),
+          torch=lambda torch, x, axis=None, keepdims=False:
+              torch.argmax(x, dim=axis, keepdim=keepdims))
+class ArgMax(Op):
+    """Index of the largest element (in the flattened input when ``axis`` is None).
+    Integer-valued: it records no gradient."""
+    differentiable = False
+
+    def forward(self, x, *, axis=None, keepdims=False):
+        x = np.asarray(x)
+        _check_arg_axis(axis, x.ndim, "argmax")
+        return _extremum(np.argmax, x, axis, keepdims, "argmax")
+
+
+@register("argmin", method=True, numpy=np.argmin,
+          sample=lambda st: st.reduction(distinct=True, allow_tuple=False),
+          torch=lambda torch, x, axis=None, keepdims=False:
+              torch.argmin(x, dim=axis, keepdim=keepdims))
+class ArgMin(Op):
+    """Index of the smallest element (in the flattened input when ``axis`` is None).
+    Integer-valued: it records no gradient."""
+    differentiable = False
+
+    def forward(self, x, *, axis=None, keepdims=False):
+        x = np.asarray(x)
+        _check_arg_axis(axis, x.ndim, "argmin")
+        return _extremum(np.argmin, x, axis, keepdims, "argmin")
+
+
+sum, mean, prod_others = functions("sum", "mean", "prod_others")
+from .elementwise import exp  # noqa: E402
+from .shape import broadcast_to, expand_dims  # noqa: E402

@@ -1,7 +1,8 @@
 """Ops that rearrange elements without changing them: reshape, transpose, stack, pad..."""
 import numpy as np
 
-from ..op import Op, functions, register
+from ..op import Op, apply, functions, register, value_of
+from ..tensor import Tensor
 
 
 def _shape_argument(shape):
@@ -17,7 +18,6 @@ def _reshape(x, *shape, **kwargs):
         shape = (kwargs.pop("shape"),)
     if kwargs:
         raise TypeError(f"reshape() got unexpected argument(s) {sorted(kwargs)}")
-    from ..op import apply
     return apply(Reshape, (x,), {"shape": _shape_argument(shape)})
 
 
@@ -26,6 +26,8 @@ def _reshape(x, *shape, **kwargs):
           torch=lambda torch, x, shape: torch.reshape(x, shape))
 class Reshape(Op):
     """Same elements in a new shape (one dimension may be -1)."""
+    vjp_uses_values = False
+
     def forward(self, x, *, shape):
         x = np.asarray(x)
         self.input_shape = x.shape
@@ -45,18 +47,21 @@ def _transpose(x, *axes, **kwargs):
     if kwargs:
         raise TypeError(f"transpose() got unexpected argument(s) {sorted(kwargs)}")
     axes = None if not axes or axes == (None,) else _shape_argument(axes)
-    from ..op import apply
     return apply(Transpose, (x,), {"axes": axes})
 
 
 @register("transpose", method=True, numpy=np.transpose, function=_transpose,
           sample=lambda st: st.transpose_args(),
-          torch=lambda torch, x, axes=None: x.permute(*(axes if axes is not None else reversed(range(x.ndim)))))
+          torch=lambda torch, x, axes=None: x.permute(
+              tuple(axes) if axes is not None else tuple(reversed(range(x.ndim)))))
 class Transpose(Op):
     """Permute the axes (reverse them when ``axes`` is None)."""
+    vjp_uses_values = False
+
     def forward(self, x, *, axes=None):
         x = np.asarray(x)
-        if axes is not None and sorted(int(a) % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+        permuted = None if axes is None else sorted(int(a) % max(x.ndim, 1) for a in axes)
+        if permuted is not None and permuted != list(range(x.ndim)):
             raise ValueError(f"transpose: axes {axes} is not a permutation of the "
                              f"{x.ndim} axes of an input of shape {x.shape}")
         self.axes = axes
@@ -72,6 +77,8 @@ class Transpose(Op):
           torch=lambda torch, x, shape: torch.broadcast_to(x, shape))
 class BroadcastTo(Op):
     """A read-only broadcast view of x in ``shape``."""
+    vjp_uses_values = False
+
     def forward(self, x, *, shape):
         x = np.asarray(x)
         self.input_shape = x.shape
@@ -85,4 +92,324 @@ class BroadcastTo(Op):
         return (unbroadcast(g, self.input_shape),)
 
 
-reshape, transpose, broadcast_to = functions("reshape", "transpose", "broadcast_to")
+def normalize_axis(axis, ndim, op_name, argument="axis"):
+    """A single ``axis`` as a non-negative int below ``ndim``; raises naming the op."""
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{op_name}: {argument} must be an int, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op_name}: {argument} {axis} is out of range for a {ndim}-d input")
+    return int(axis) % ndim
+
+
+@register("swapaxes", method=True, numpy=np.swapaxes,
+          sample=lambda st: st.swapaxes_args(),
+          torch=lambda torch, x, axis1, axis2: torch.swapaxes(x, axis1, axis2))
+class SwapAxes(Op):
+    """Interchange two axes (a view)."""
+    vjp_uses_values = False
+
+    def forward(self, x, *, axis1, axis2):
+        x = np.asarray(x)
+        self.axis1 = normalize_axis(axis1, x.ndim, "swapaxes", "axis1")
+        self.axis2 = normalize_axis(axis2, x.ndim, "swapaxes", "axis2")
+        return x.swapaxes(self.axis1, self.axis2)
+
+    def vjp(self, g, out, x):
+        return (g.swapaxes(self.axis1, self.axis2),)
+
+
+def _torch_expand_dims(torch, x, axis):
+    axes = normalize_axes(axis, x.ndim + (len(axis) if isinstance(axis, (tuple, list)) else 1),
+                          "expand_dims")
+    for a in axes:
+        x = x.unsqueeze(a)
+    return x
+
+
+@register("expand_dims", numpy=np.expand_dims,
+          sample=lambda st: st.expand_dims_args(), torch=_torch_expand_dims)
+class ExpandDims(Op):
+    """Insert size-1 axes at ``axis`` (positions in the result, an int or a tuple)."""
+    vjp_uses_values = False
+
+    def forward(self, x, *, axis):
+        x = np.asarray(x)
+        count = len(axis) if isinstance(axis, (tuple, list)) else 1
+        axes = normalize_axes(axis, x.ndim + count, "expand_dims")
+        self.shape = x.shape
+        return np.expand_dims(x, axes)
+
+    def vjp(self, g, out, x):
+        return (g.reshape(self.shape),)
+
+
+@register("squeeze", method=True, numpy=np.squeeze,
+          sample=lambda st: st.squeeze_args(),
+          torch=lambda torch, x, axis=None: x.squeeze() if axis is None else x.squeeze(axis))
+class Squeeze(Op):
+    """Remove size-1 axes: all of them, or those in ``axis`` (which must have size 1)."""
+    vjp_uses_values = False
+
+    def forward(self, x, *, axis=None):
+        x = np.asarray(x)
+        if axis is not None:
+            for a in normalize_axes(axis, x.ndim, "squeeze"):
+                if x.shape[a] != 1:
+                    raise ValueError(f"squeeze: cannot squeeze axis {a} of an input of shape "
+                                     f"{x.shape}: its size is {x.shape[a]}, not 1")
+        self.shape = x.shape
+        return np.squeeze(x, axis=axis)
+
+    def vjp(self, g, out, x):
+        return (g.reshape(self.shape),)
+
+
+@register("flip", numpy=np.flip, sample=lambda st: st.flip_args(),
+          torch=lambda torch, x, axis=None: torch.flip(x, normalize_axes(axis, x.ndim, "flip")))
+class Flip(Op):
+    """Reverse the order of elements along ``axis`` (all axes when None); a view."""
+    vjp_uses_values = False
+
+    def forward(self, x, *, axis=None):
+        x = np.asarray(x)
+        normalize_axes(axis, x.ndim, "flip")
+        self.axis = axis
+        return np.flip(x, axis)
+
+    def vjp(self, g, out, x):
+        return (flip(g, axis=self.axis),)
+
+
+def _pad_widths(pad_width, ndim):
+    """NumPy's pad_width forms (n, (n,), (before, after), ((b0, a0), ...)) as ndim pairs."""
+    widths = np.asarray(value_of(pad_width))
+    if widths.dtype.kind not in "iu":
+        raise TypeError(f"pad: pad_width must be integers, got {pad_width!r}")
+    try:
+        widths = np.broadcast_to(widths, (ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not fit a {ndim}-d input; give n, "
+                         f"(before, after) or one (before, after) pair per axis") from None
+    if np.any(widths < 0):
+        raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
+    return tuple((int(before), int(after)) for before, after in widths)
+
+
+def _torch_pad(torch, x, pad_width, mode="constant", constant_values=0):
+    widths = _pad_widths(pad_width, x.ndim)
+    flat = [w for pair in reversed(widths) for w in pair]
+    return torch.nn.functional.pad(x, flat, mode=mode, value=constant_values)
+
+
+@register("pad", numpy=np.pad, sample=lambda st: st.pad_args(), torch=_torch_pad)
+class Pad(Op):
+    """Pad with ``constant_values`` (the only mode supported: its gradient is a slice)."""
+    vjp_uses_values = False
+
+    def forward(self, x, *, pad_width, mode="constant", constant_values=0):
+        x = np.asarray(x)
+        if mode != "constant":
+            raise ValueError(f"pad: mode {mode!r} is not supported; only mode='constant'")
+        widths = _pad_widths(pad_width, x.ndim)
+        self.inner = tuple(slice(before, before + size)
+                           for (before, _), size in zip(widths, x.shape))
+        if np.ndim(constant_values):  # per-axis values: NumPy's general routine
+            return np.pad(x, widths, mode="constant", constant_values=constant_values)
+        padded = tuple(size + before + after for size, (before, after) in zip(x.shape, widths))
+        out = np.full(padded, constant_values, dtype=x.dtype)
+        out[self.inner] = x
+        return out
+
+    def vjp(self, g, out, x):
+        return (g[self.inner],)
+
+
+def _torch_repeat(torch, x, repeats, axis=None):
+    counts = np.asarray(repeats)
+    counts = int(counts) if counts.ndim == 0 else torch.as_tensor(counts)
+    return torch.repeat_interleave(x, counts, dim=axis)
+
+
+@register("repeat", method=True, numpy=np.repeat, sample=lambda st: st.repeat_args(),
+          torch=_torch_repeat)
+class Repeat(Op):
+    """Repeat each element ``repeats`` times (an int, or one count per element) along
+    ``axis``; over the flattened input when ``axis`` is None."""
+    vjp_uses_values = False
+
+    def forward(self, x, *, repeats, axis=None):
+        x = np.asarray(x)
+        counts = np.asarray(value_of(repeats))
+        if counts.dtype.kind not in "iu":
+            raise TypeError(f"repeat: repeats must be integers, got {repeats!r}")
+        if np.any(counts < 0):
+            raise ValueError(f"repeat: repeats must be non-negative, got {repeats!r}")
+        self.shape = x.shape
+        self.work_shape = (x.size,) if axis is None else x.shape
+        self.axis = 0 if axis is None else normalize_axis(axis, x.ndim, "repeat")
+        length = self.work_shape[self.axis]
+        if counts.size == 1:
+            counts = counts.reshape(())
+        elif counts.shape != (length,):
+            raise ValueError(f"repeat: repeats has shape {counts.shape}, but the axis it repeats "
+                             f"has length {length}; give an int or one count per element")
+        self.counts = counts
+        return np.repeat(x, counts, axis=axis)
+
+    def vjp(self, g, out, x):
+        shape, axis = self.work_shape, self.axis
+        if self.counts.ndim == 0:
+            # each element's copies are adjacent: fold them into a new axis and sum it
+            grouped = shape[:axis] + (shape[axis], int(self.counts)) + shape[axis + 1:]
+            grad = g.reshape(grouped).sum(axis=axis + 1)
+        else:
+            source = np.repeat(np.arange(shape[axis]), self.counts)
+            grad = scatter_add(g, shape=shape, index=(slice(None),) * axis + (source,))
+        return (grad.reshape(self.shape),)
+
+
+def _tile_reps(reps):
+    reps = value_of(reps).tolist() if isinstance(reps, (Tensor, np.ndarray)) else reps
+    reps = tuple(reps) if isinstance(reps, (tuple, list)) else (reps,)
+    for r in reps:
+        if not isinstance(r, (int, np.integer)) or isinstance(r, bool) or r < 0:
+            raise ValueError(f"tile: reps must be non-negative ints, got {reps!r}")
+    return reps
+
+
+@register("tile", numpy=np.tile, sample=lambda st: st.tile_args(),
+          torch=lambda torch, x, reps: torch.tile(x, _tile_reps(reps)))
+class Tile(Op):
+    """Repeat the whole input ``reps`` times along each axis (NumPy's ``tile``)."""
+    vjp_uses_values = False
+
+    def forward(self, x, *, reps):
+        x = np.asarray(x)
+        reps = _tile_reps(reps)
+        ndim = max(x.ndim, len(reps))
+        self.shape = x.shape
+        self.padded_shape = (1,) * (ndim - x.ndim) + x.shape
+        self.padded_reps = (1,) * (ndim - len(reps)) + reps
+        return np.tile(x, reps)
+
+    def vjp(self, g, out, x):
+        # out[r * s + j] == x[j] along each axis: split every axis into (copy, position)
+        # and sum over the copies.
+        interleaved = tuple(size for pair in zip(self.padded_reps, self.padded_shape)
+                            for size in pair)
+        copies = tuple(range(0, 2 * len(self.padded_shape), 2))
+        return (g.reshape(interleaved).sum(axis=copies).reshape(self.shape),)
+
+
+def _as_sequence(arrays, op_name):
+    if isinstance(arrays, (Tensor, np.ndarray)):
+        return tuple(arrays[i] for i in range(len(arrays)))
+    if not isinstance(arrays, (list, tuple)):
+        raise TypeError(f"{op_name}: expected a sequence of arrays, got {type(arrays).__name__}")
+    if not arrays:
+        raise ValueError(f"{op_name}: need at least one array")
+    return tuple(arrays)
+
+
+def concatenate(arrays, axis=0):
+    """Join a sequence of arrays along an existing ``axis`` (flattened first when None)."""
+    return apply(Concatenate, _as_sequence(arrays, "concatenate"), {"axis": axis})
+
+
+@register("concatenate", numpy=np.concatenate, function=concatenate,
+          sample=lambda st: st.concatenate_args(),
+          torch=lambda torch, arrays, axis=0: torch.cat(
+              [a.reshape(-1) for a in arrays] if axis is None else list(arrays), dim=axis or 0))
+class Concatenate(Op):
+    """Join arrays along ``axis``; each input's gradient is its slice of the output's."""
+    vjp_uses_values = False
+
+    def forward(self, *arrays, axis=0):
+        arrays = [np.asarray(a) for a in arrays]
+        if axis is None:
+            self.shapes = [a.shape for a in arrays]
+            arrays = [a.reshape(-1) for a in arrays]
+            axis = 0
+        else:
+            self.shapes = None
+            for a in arrays:
+                if a.ndim == 0:
+                    raise ValueError("concatenate: zero-dimensional arrays cannot be "
+                                     "concatenated; use stack, or pass axis=None")
+            axis = normalize_axis(axis, arrays[0].ndim, "concatenate")
+        expected = arrays[0].shape[:axis] + arrays[0].shape[axis + 1:]
+        for a in arrays:
+            if a.ndim != arrays[0].ndim or a.shape[:axis] + a.shape[axis + 1:] != expected:
+                raise ValueError(f"concatenate: all input shapes must match except along axis "
+                                 f"{axis}, got {[b.shape for b in arrays]}")
+        self.axis, self.sizes = axis, [a.shape[axis] for a in arrays]
+        return np.concatenate(arrays, axis=axis)
+
+    def vjp(self, g, out, *arrays):
+        grads, start, lead = [], 0, (slice(None),) * self.axis
+        for index, (size, needs) in enumerate(zip(self.sizes, self.needs_grad)):
+            piece = g[lead + (slice(start, start + size),)] if needs else None
+            if piece is not None and self.shapes is not None:
+                piece = piece.reshape(self.shapes[index])
+            grads.append(piece)
+            start += size
+        return tuple(grads)
+
+
+def stack(arrays, axis=0):
+    """Join a sequence of same-shaped arrays along a new ``axis``."""
+    return apply(Stack, _as_sequence(arrays, "stack"), {"axis": axis})
+
+
+@register("stack", numpy=np.stack, function=stack, sample=lambda st: st.stack_args(),
+          torch=lambda torch, arrays, axis=0: torch.stack(list(arrays), dim=axis))
+class Stack(Op):
+    """Join same-shaped arrays along a new ``axis``; input i's gradient is ``g[..., i, ...]``."""
+    vjp_uses_values = False
+
+    def forward(self, *arrays, axis=0):
+        arrays = [np.asarray(a) for a in arrays]
+        shapes = {a.shape for a in arrays}
+        if len(shapes) != 1:
+            raise ValueError(f"stack: all inputs must have the same shape, got "
+                             f"{[a.shape for a in arrays]}")
+        self.axis = normalize_axis(axis, arrays[0].ndim + 1, "stack")
+        return np.stack(arrays, axis=self.axis)
+
+    def vjp(self, g, out, *arrays):
+        lead = (slice(None),) * self.axis
+        return tuple(g[lead + (i,)] if needs else None for i, needs in enumerate(self.needs_grad))
+
+
+def _torch_split(torch, x, indices_or_sections, axis=0):
+    if not isinstance(indices_or_sections, (int, np.integer)):
+        indices_or_sections = [int(i) for i in indices_or_sections]
+    return list(torch.tensor_split(x, indices_or_sections, dim=axis))
+
+
+@register("split", numpy=np.split, sample=lambda st: st.split_args(), torch=_torch_split)
+def split(ary, indices_or_sections, axis=0):
+    """Split ``ary`` into a list of sub-arrays along ``axis``, as NumPy's ``split``: an int
+    N gives N equal parts (ValueError if the axis does not divide), a sequence of
+    indices gives the cut points. Each part is a slice of ``ary`` (so differentiable)."""
+    x = ary if isinstance(ary, Tensor) else np.asarray(ary)
+    axis = normalize_axis(axis, x.ndim, "split")
+    length = x.shape[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        sections = int(indices_or_sections)
+        if sections <= 0 or length % sections:
+            raise ValueError(f"split: {sections} sections do not divide axis {axis} of length "
+                             f"{length} equally; give a divisor of {length} or cut indices")
+        cuts = [length // sections * i for i in range(1, sections)]
+    else:
+        cuts = [int(i) for i in value_of(indices_or_sections).reshape(-1).tolist()]
+    bounds = [0] + cuts + [length]
+    lead = (slice(None),) * axis
+    return [x[lead + (slice(start, stop),)] for start, stop in zip(bounds, bounds[1:])]
+
+
+(reshape, transpose, broadcast_to, swapaxes, expand_dims, squeeze, flip, pad, repeat,
+ tile) = functions("reshape", "transpose", "broadcast_to", "swapaxes", "expand_dims", "squeeze",
+                   "flip", "pad", "repeat", "tile")
+from .reduce import normalize_axes  # noqa: E402
+from .index import scatter_add  # noqa: E402

@@ -1,0 +1,306 @@
+"""Linear algebra: matmul (np.matmul rules), dot, tensordot and einsum.
+
+Each VJP contracts the output gradient with the other operands, skipping the inputs
+that need no gradient (``self.needs_grad``): a layer's weight gradient then costs one
+product, not two. Batch dimensions that broadcast are summed back by the engine.
+"""
+import functools
+import string
+
+import numpy as np
+
+from ..op import Op, apply, functions, register, value_of
+
+
+def _operand(x):
+    """A constant operand given as a list becomes an array, so VJPs can read ``ndim``."""
+    return x if hasattr(x, "ndim") else np.asarray(x)
+
+
+def _matmul_error(a, b):
+    a_shape, b_shape = np.shape(a), np.shape(b)
+    if not a_shape or not b_shape:
+        return ValueError(f"matmul: operands must be at least 1-D, got shapes {a_shape} "
+                          f"and {b_shape}")
+    inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
+    if a_shape[-1] != inner_b:
+        return ValueError(f"matmul: shapes {a_shape} and {b_shape} are not aligned: the last "
+                          f"axis of the first ({a_shape[-1]}) must equal the "
+                          f"{'only' if len(b_shape) == 1 else 'second-to-last'} axis of the "
+                          f"second ({inner_b})")
+    return ValueError(f"matmul: the batch dimensions of shapes {a_shape} and {b_shape} "
+                      f"do not broadcast together")
+
+
+@register("matmul", method=True, numpy=np.matmul, operators=[("__matmul__", "__rmatmul__")],
+          sample=lambda st: st.matmul_args(), torch=lambda torch, a, b: torch.matmul(a, b))
+class MatMul(Op):
+    """Matrix product with np.matmul's rules: 1-D operands are promoted to a row (first)
+    or a column (second) and the added axis removed again; leading axes broadcast."""
+    def forward(self, a, b):
+        try:
+            return np.matmul(a, b)
+        except ValueError:
+            raise _matmul_error(a, b) from None
+
+    def vjp(self, g, out, a, b):
+        a, b = _operand(a), _operand(b)
+        grad_a = grad_b = None
+        if a.ndim == 1 and b.ndim == 1:
+            return (g * b if self.needs_grad[0] else None), (g * a if self.needs_grad[1] else None)
+        if a.ndim == 1:     # out[..., n] = a[k] b[..., k, n]
+            if self.needs_grad[0]:
+                grad_a = (expand_dims(g, -2) @ b.swapaxes(-1, -2)).squeeze(-2)
+            if self.needs_grad[1]:
+                grad_b = expand_dims(a, -1) * expand_dims(g, -2)
+        elif b.ndim == 1:   # out[..., m] = a[..., m, k] b[k]
+            if self.needs_grad[0]:
+                grad_a = expand_dims(g, -1) * b
+            if self.needs_grad[1]:
+                grad_b = (a.swapaxes(-1, -2) @ expand_dims(g, -1)).squeeze(-1)
+        else:
+            if self.needs_grad[0]:
+                grad_a = g @ b.swapaxes(-1, -2)
+            if self.needs_grad[1]:
+                if b.ndim == 2 and a.ndim > 2:
+                    # a shared matrix: fold the batch into the product instead of making a
+                    # gradient per batch element and summing them afterwards
+                    rows = a.reshape(-1, a.shape[-1])
+                    grad_b = rows.swapaxes(-1, -2) @ g.reshape(-1, g.shape[-1])
+                else:
+                    grad_b = a.swapaxes(-1, -2) @ g
+        return grad_a, grad_b
+
+
+@register("dot", method=True, numpy=np.dot, sample=lambda st: st.dot_args(),
+          torch=lambda torch, a, b: torch.tensordot(a, b, dims=(
+              [a.ndim - 1], [max(b.ndim - 2, 0)])) if a.ndim and b.ndim else a * b)
+def dot(a, b):
+    """np.dot: a product for 0-d operands, matmul up to 2-D, and for N-D a sum over the
+    last axis of ``a`` and the second-to-last of ``b`` (the last when ``b`` is 1-D)."""
+    a_ndim, b_ndim = np.ndim(value_of(a)), np.ndim(value_of(b))
+    if a_ndim == 0 or b_ndim == 0:
+        return multiply(a, b)
+    a_shape, b_shape = np.shape(value_of(a)), np.shape(value_of(b))
+    inner = 0 if b_ndim == 1 else b_ndim - 2
+    if a_shape[-1] != b_shape[inner]:
+        raise ValueError(f"dot: shapes {a_shape} and {b_shape} are not aligned: axis "
+                         f"{a_ndim - 1} of the first ({a_shape[-1]}) must equal axis {inner} "
+                         f"of the second ({b_shape[inner]})")
+    if a_ndim <= 2 and b_ndim <= 2:
+        return matmul(a, b)
+    return tensordot(a, b, axes=([a_ndim - 1], [inner]))
+
+
+def _tensordot_axes(axes, a_shape, b_shape):
+    """``axes`` as two equal-length lists of non-negative axes of a and b."""
+    if isinstance(axes, (int, np.integer)) and not isinstance(axes, bool):
+        if not 0 <= axes <= min(len(a_shape), len(b_shape)):
+            raise ValueError(f"tensordot: axes={axes} does not fit shapes {a_shape} and {b_shape}")
+        a_axes, b_axes = range(len(a_shape) - axes, len(a_shape)), range(axes)
+    else:
+        try:
+            a_axes, b_axes = axes
+        except (TypeError, ValueError):
+            raise TypeError(f"tensordot: axes must be an int or a pair of axis sequences, "
+                            f"got {axes!r}") from None
+    a_axes = [a_axes] if isinstance(a_axes, (int, np.integer)) else list(a_axes)
+    b_axes = [b_axes] if isinstance(b_axes, (int, np.integer)) else list(b_axes)
+    if len(a_axes) != len(b_axes):
+        raise ValueError(f"tensordot: axes {axes!r} pair {len(a_axes)} axes of the first "
+                         f"operand with {len(b_axes)} of the second")
+    normalized = []
+    for which, chosen, shape in (("first", a_axes, a_shape), ("second", b_axes, b_shape)):
+        result = []
+        for axis in chosen:
+            if not isinstance(axis, (int, np.integer)) or not -len(shape) <= axis < len(shape):
+                raise ValueError(f"tensordot: axis {axis!r} is out of range for the {which} "
+                                 f"operand of shape {shape}")
+            result.append(int(axis) % len(shape))
+        if len(set(result)) != len(result):
+            raise ValueError(f"tensordot: axes {chosen!r} of the {which} operand repeat an axis")
+        normalized.append(result)
+    for i, j in zip(*normalized):
+        if a_shape[i] != b_shape[j]:
+            raise ValueError(f"tensordot: shapes {a_shape} and {b_shape} do not match on the "
+                             f"summed axes: axis {i} has size {a_shape[i]}, axis {j} has "
+                             f"{b_shape[j]}")
+    return normalized[0], normalized[1]
+
+
+def _torch_tensordot(torch, a, b, axes=2):
+    a_axes, b_axes = _tensordot_axes(axes, tuple(a.shape), tuple(b.shape))
+    return torch.tensordot(a, b, dims=(a_axes, b_axes))
+
+
+@register("tensordot", numpy=np.tensordot, sample=lambda st: st.tensordot_args(),
+          torch=_torch_tensordot)
+class TensorDot(Op):
+    """Sum products over the paired ``axes`` of a and b; the result's axes are a's free
+    axes then b's, each in order. ``axes=N`` pairs a's last N with b's first N."""
+    def forward(self, a, b, *, axes=2):
+        a, b = np.asarray(a), np.asarray(b)
+        self.a_axes, self.b_axes = _tensordot_axes(axes, a.shape, b.shape)
+        return np.tensordot(a, b, axes=(self.a_axes, self.b_axes))
+
+    def vjp(self, g, out, a, b):
+        a, b = _operand(a), _operand(b)
+        a_axes, b_axes = self.a_axes, self.b_axes
+        a_free = [i for i in range(a.ndim) if i not in a_axes]
+        b_free = [j for j in range(b.ndim) if j not in b_axes]
+        g_a_part, g_b_part = list(range(len(a_free))), list(range(len(a_free), g.ndim))
+        grad_a = grad_b = None
+        if self.needs_grad[0]:
+            # tensordot leaves a's free axes, then b's summed axes in b's order; map those
+            # back to the a axes they were paired with, and undo the permutation.
+            summed_b = sorted(b_axes)
+            layout = a_free + [a_axes[b_axes.index(j)] for j in summed_b]
+            grad_a = tensordot(g, b, axes=(g_b_part, b_free)).transpose(tuple(np.argsort(layout)))
+        if self.needs_grad[1]:
+            summed_a = sorted(a_axes)
+            layout = [b_axes[a_axes.index(i)] for i in summed_a] + b_free
+            grad_b = tensordot(a, g, axes=(a_free, g_a_part)).transpose(tuple(np.argsort(layout)))
+        return grad_a, grad_b
+
+
+_LETTERS = set(string.ascii_letters)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_cached(subscripts, shapes):
+    return parse_einsum(subscripts, shapes)
+
+
+def parse_einsum(subscripts, shapes):
+    """Rewrite ``subscripts`` for operands of ``shapes`` without ellipses or implicit output.
+
+    Returns (input terms, output term, size of each letter). Ellipses become fresh
+    letters, right-aligned as NumPy broadcasts them; an implicit output is the ellipsis
+    letters then the letters used once, in alphabetical order (NumPy's rule).
+    """
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum: expected a subscripts string as first argument, got "
+                        f"{type(subscripts).__name__} (the interleaved operand/sublist form "
+                        f"is not supported)")
+    spec = subscripts.replace(" ", "")
+    if spec.count("->") > 1:
+        raise ValueError(f"einsum: subscripts {subscripts!r} have more than one '->'")
+    inputs, arrow, output = spec.partition("->")
+    explicit_ellipsis = "..." in output
+    terms = inputs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: subscripts {subscripts!r} name {len(terms)} operand(s), "
+                         f"but {len(shapes)} were given")
+    for term in terms + [output]:
+        letters = term.replace("...", "", 1)
+        if any(c not in _LETTERS for c in letters):
+            raise ValueError(f"einsum: invalid subscripts {subscripts!r}: only letters, ',', "
+                             f"'->' and one '...' per operand are allowed")
+    used = set(spec) & _LETTERS
+    ellipsis_dims = []
+    for term, shape in zip(terms, shapes):
+        named = len(term) - (3 if "..." in term else 0)
+        if ("..." not in term and named != len(shape)) or named > len(shape):
+            raise ValueError(f"einsum: operand term {term!r} names {named} axes, but the "
+                             f"operand has shape {shape}")
+        ellipsis_dims.append(len(shape) - named if "..." in term else 0)
+    fresh = "".join(sorted(_LETTERS - used))[:max(ellipsis_dims, default=0)]
+    terms = [term.replace("...", fresh[len(fresh) - n:] if n else "")
+             for term, n in zip(terms, ellipsis_dims)]
+    if arrow:
+        output = output.replace("...", fresh)
+    else:
+        counts = {c: "".join(terms).count(c) for c in used}
+        output = fresh + "".join(sorted(c for c in used if counts[c] == 1))
+    if len(set(output)) != len(output):
+        raise ValueError(f"einsum: output subscripts of {subscripts!r} repeat a letter")
+    if arrow and not explicit_ellipsis and fresh:
+        raise ValueError(f"einsum: the output of {subscripts!r} needs '...' for the operands' "
+                         f"ellipsis axes")
+    sizes = {}
+    for term, shape in zip(terms, shapes):
+        own = {}
+        for c, n in zip(term, shape):
+            if own.setdefault(c, n) != n:
+                raise ValueError(f"einsum: subscript {c!r} is repeated in one operand with "
+                                 f"different sizes {own[c]} and {n} in {subscripts!r}")
+            if c in sizes and sizes[c] != n and 1 not in (sizes[c], n):
+                raise ValueError(f"einsum: subscript {c!r} has sizes {sizes[c]} and {n} in "
+                                 f"{subscripts!r} for shapes {list(shapes)}")
+            sizes[c] = max(sizes.get(c, 1), n)
+    missing = [c for c in output if c not in sizes]
+    if missing:
+        raise ValueError(f"einsum: output subscripts {missing} of {subscripts!r} appear in "
+                         f"no operand")
+    return tuple(terms), output, sizes
+
+
+def einsum(subscripts, *operands, optimize=False):
+    """Einstein summation as np.einsum: explicit ('ij,jk->ik') or implicit output,
+    '...' broadcasting, and repeated letters within an operand (diagonals)."""
+    if not operands:
+        raise ValueError("einsum: expected at least one operand")
+    return apply(Einsum, operands, {"subscripts": subscripts, "optimize": optimize})
+
+
+def _unique(term):
+    return "".join(dict.fromkeys(term))
+
+
+@register("einsum", numpy=np.einsum, function=einsum, sample=lambda st: st.einsum_args(),
+          torch=lambda torch, subscripts, *operands, optimize=False:
+              torch.einsum(subscripts, *operands))
+class Einsum(Op):
+    """Sum of products over the letters missing from the output. The gradient of an
+    operand is the einsum of the output gradient with the other operands, into that
+    operand's letters; letters only it has are broadcast back, and repeated letters
+    (diagonals) are scattered back onto the diagonal."""
+    def forward(self, *operands, subscripts, optimize=False):
+        operands = [np.asarray(x) for x in operands]
+        if not isinstance(subscripts, str):
+            parse_einsum(subscripts, ())  # raises the TypeError that names the argument
+        # the VJPs call einsum with the same few subscripts and shapes on every step
+        self.terms, self.output, _ = _parse_cached(subscripts, tuple(x.shape for x in operands))
+        self.optimize = optimize
+        self.spec = ",".join(self.terms) + "->" + self.output
+        return np.einsum(self.spec, *operands, optimize=optimize)
+
+    def vjp(self, g, out, *operands):
+        return tuple(self._operand_grad(k, g, operands) if needs else None
+                     for k, needs in enumerate(self.needs_grad))
+
+    def _operand_grad(self, k, g, operands):
+        term = self.terms[k]
+        others = [j for j in range(len(operands)) if j != k]
+        available = set(self.output).union(*(self.terms[j] for j in others))
+        letters = _unique(term)
+        kept = "".join(c for c in letters if c in available)
+        spec = ",".join([self.output] + [self.terms[j] for j in others]) + "->" + kept
+        grad = einsum(spec, g, *[operands[j] for j in others], optimize=self.optimize)
+        own_shape = value_of(operands[k]).shape
+        own_sizes = dict(zip(term, own_shape))
+        if len(kept) < len(letters):
+            # letters only this operand has were summed away: the gradient is constant along them
+            for position, c in enumerate(letters):
+                if c not in available:
+                    grad = expand_dims(grad, position)
+            target = tuple(n if c in available else own_sizes[c]
+                           for c, n in zip(letters, grad.shape))
+            grad = broadcast_to(grad, target)
+        if len(letters) < len(term):
+            # a repeated letter reads a diagonal: sum broadcast axes first, then put the
+            # gradient back on that diagonal
+            stretched = tuple(i for i, c in enumerate(letters)
+                              if own_sizes[c] == 1 and grad.shape[i] != 1)
+            if stretched:
+                grad = grad.sum(axis=stretched, keepdims=True)
+            grid = np.ix_(*[np.arange(side) for side in grad.shape])
+            index = tuple(grid[letters.index(c)] for c in term)
+            grad = scatter_add(grad, shape=own_shape, index=index)
+        return grad
+
+
+matmul, tensordot = functions("matmul", "tensordot")
+from .elementwise import multiply  # noqa: E402
+from .index import scatter_add  # noqa: E402
+from .shape import broadcast_to, expand_dims  # noqa: E402

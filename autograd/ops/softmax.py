@@ -1,0 +1,53 @@
+"""softmax and log_softmax along an axis, shifted by the maximum so large inputs are safe.
+
+Both are dedicated ops for speed and stability; their VJPs use the op's output and
+registered functions only, so they are differentiable again.
+"""
+import numpy as np
+
+from ..op import Op, register
+
+
+def _floating(x):
+    """x as a floating array (integers become float64, as np.exp would make them)."""
+    x = np.asarray(x)
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
+
+
+@register("softmax", sample=lambda st: st.softmax_args(),
+          torch=lambda torch, x, axis=-1: torch.softmax(x, dim=axis))
+class Softmax(Op):
+    """exp(x) / sum(exp(x)) along ``axis`` (default -1), computed from x - max(x)."""
+    def forward(self, x, *, axis=-1):
+        x = _floating(x)
+        normalize_axes(axis, x.ndim, "softmax")
+        self.axis = axis
+        exps = x - np.max(x, axis=axis, keepdims=True)
+        np.exp(exps, out=exps)
+        exps /= np.sum(exps, axis=axis, keepdims=True)
+        return exps
+
+    def vjp(self, g, out, x):
+        # J^T g = out * (g - <g, out>) along the axis
+        return (out * (g - sum(g * out, axis=self.axis, keepdims=True)),)
+
+
+@register("log_softmax", sample=lambda st: st.softmax_args(),
+          torch=lambda torch, x, axis=-1: torch.log_softmax(x, dim=axis))
+class LogSoftmax(Op):
+    """x - logsumexp(x) along ``axis`` (default -1), computed from x - max(x)."""
+    def forward(self, x, *, axis=-1):
+        x = _floating(x)
+        normalize_axes(axis, x.ndim, "log_softmax")
+        self.axis = axis
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        return shifted
+
+    def vjp(self, g, out, x):
+        # J^T g = g - softmax(x) * sum(g) along the axis, with softmax = exp(out)
+        return (g - exp(out) * sum(g, axis=self.axis, keepdims=True),)
+
+
+from .elementwise import exp  # noqa: E402
+from .reduce import normalize_axes, sum  # noqa: E402
