@@ -20,4 +20,11 @@ from . import testing
 
 globals().update({name: entry.function for name, entry in REGISTRY.items()})
 
+# Beyond the basics; imported after the op functions so that no op name shadows them.
+from .gradients import grad  # noqa: E402
+from .function import Function, FunctionCtx, once_differentiable  # noqa: E402
+from .anomaly import (AnomalyError, detect_anomaly, is_anomaly_enabled,  # noqa: E402
+                      set_detect_anomaly)
+from . import functional  # noqa: E402
+
 __version__ = "0.1.0"

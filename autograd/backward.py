@@ -1,8 +1,12 @@
 """Reverse-mode sweep over the recorded graph, without recursion."""
+import sys
+
 import numpy as np
 
+from . import op as op_module
 from .broadcast import unbroadcast
-from .grad_mode import set_grad_enabled
+from .grad_mode import set_grad_enabled, state
+from .inplace import check_versions
 from .tensor import Tensor
 
 FREED_GRAPH_MESSAGE = (
@@ -58,20 +62,32 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
 
     With ``inputs=None`` the gradients of all leaves that require grad are accumulated
     into their ``.grad``. Otherwise the gradients of ``inputs`` are returned (a list,
-    ``None`` where an input is unreachable) and no ``.grad`` is touched.
+    ``None`` where an input is unreachable), no ``.grad`` is touched, and only the ops
+    on a path to some input are run.
+
+    Raises RuntimeError when a value an op's VJP reads was changed in place after the
+    op was recorded (see ``autograd.inplace``).
     """
     for output in outputs:
         if not output._requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no graph "
                                "(no input had requires_grad=True, or it was made under no_grad)")
+    anomaly = state.anomaly
     grads = {}
     for output, grad in zip(outputs, grad_outputs):
         seed = _seed(output, grad, create_graph)
         key = id(output)
         grads[key] = grads[key] + seed if key in grads else seed
+    if anomaly:
+        from .anomaly import check_backward, check_seeds
+        check_seeds(outputs, grads)
     order = topological_order(outputs)
-    wanted = None if inputs is None else {id(t): t for t in inputs}
+    wanted = None
+    if inputs is not None:
+        wanted = {id(t): t for t in inputs}
+        order = _leading_to(order, wanted)
     captured, leaves = {}, {id(o): o for o in outputs if o._op is None}
+    clock = op_module.mutation_clock
 
     with set_grad_enabled(create_graph):
         for node in reversed(order):
@@ -86,11 +102,20 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             elif node._retains_grad:
                 _accumulate(node, grad, create_graph)
             op = node._op
-            if create_graph:
-                input_grads = op.vjp(grad, node, *node._inputs)
-            else:
-                input_grads = op.vjp(grad, node.data, *[
-                    value.data if isinstance(value, Tensor) else value for value in node._inputs])
+            if op.recorded_at != clock:
+                check_versions(node)
+            try:
+                if create_graph:
+                    input_grads = op.vjp(grad, node, *node._inputs)
+                else:
+                    input_grads = op.vjp(grad, node.data, *[
+                        value.data if isinstance(value, Tensor) else value
+                        for value in node._inputs])
+                if anomaly:
+                    check_backward(node, grad, input_grads)
+            except Exception as err:
+                err.add_note(f"(raised in the backward of op '{op.name}')")
+                raise
             for value, needs, input_grad in zip(node._inputs, op.needs_grad, input_grads):
                 if not needs or input_grad is None:
                     continue
@@ -109,20 +134,48 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                 node._inputs = None
                 op.release()
 
+        if wanted is not None:
+            # Inputs that are recorded results but lie on no path to another input
+            # were not visited above; their gradient is waiting in ``grads``.
+            leaves.update((key, t) for key, t in wanted.items()
+                          if t._op is not None and key not in captured)
         for key, leaf in leaves.items():
             grad = grads.get(key)
-            if grad is None:
+            if grad is None or (wanted is not None and key not in wanted):
                 continue
             if leaf._hooks:
                 grad = leaf._run_hooks(grad)
             if wanted is not None:
-                if key in wanted:
-                    captured[key] = grad
+                captured[key] = grad
+            elif leaf.grad is None and not create_graph and _sole_owner(grad):
+                leaf.grad = Tensor._constant(grad)
             else:
                 _accumulate(leaf, grad, create_graph)
     if wanted is not None:
         return [captured.get(id(t)) for t in inputs]
     return None
+
+
+def _leading_to(order, wanted):
+    """The nodes of ``order`` from which some tensor in ``wanted`` can be reached."""
+    reaching, kept = set(wanted), []
+    for node in order:
+        for value in node._inputs:
+            if isinstance(value, Tensor) and id(value) in reaching:
+                reaching.add(id(node))
+                kept.append(node)
+                break
+    return kept
+
+
+def _sole_owner(grad):
+    """True when nothing but this sweep can see ``grad``, so it may become a ``.grad``
+    without a copy. A VJP may pass its incoming gradient on to several inputs
+    (``add`` does), or return a view of it; then two ``.grad``s would share memory and
+    an in-place update of one (``clip_grad_norm_``) would change the other. Three
+    references are ours: the ``grads`` dict, the caller's local and getrefcount's argument.
+    """
+    return type(grad) is np.ndarray and grad.base is None and sys.getrefcount(grad) <= 3
 
 
 def _accumulate(tensor, grad, create_graph):

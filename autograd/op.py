@@ -30,12 +30,20 @@ class Op:
     gradient per input (``None`` where there is none), in the output's broadcast
     shape: the engine reduces it to each input's shape. ``self.needs_grad`` tells
     which inputs want a gradient, so costly VJPs can skip the others.
+
+    ``vjp_uses_values = False`` declares that the VJP reads only shapes, never the
+    values of the inputs or output (add, sum, reshape): changing those in place after
+    recording cannot corrupt the gradient, so backward skips the version check.
+    ``recorded_at`` is the in-place mutation clock when the op was recorded (see
+    ``autograd.inplace``).
     """
 
     name = None
     differentiable = True
+    vjp_uses_values = True
     needs_grad = ()
     scope = None
+    recorded_at = 0
 
     def forward(self, *inputs, **params):
         raise NotImplementedError
@@ -94,7 +102,10 @@ def apply(op_cls, inputs, params=_EMPTY):
         return op_cls().forward(*inputs, **params)
     arrays = [value.data if isinstance(value, Tensor) else value for value in inputs]
     op = op_cls()
-    out = op.forward(*arrays, **params)
+    try:
+        out = op.forward(*arrays, **params)
+    except ValueError as err:
+        raise _named_broadcast_error(op_cls.name, arrays, err) from err
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     if state.enabled and op_cls.differentiable:
@@ -102,10 +113,25 @@ def apply(op_cls, inputs, params=_EMPTY):
         if True in needs:
             op.needs_grad = needs
             op.scope = state.scope
+            op.recorded_at = mutation_clock
             if state.anomaly:
                 _anomaly_hooks.on_forward(op, out, inputs)
             return Tensor._node(out, op, tuple(inputs))
     return Tensor._constant(out)
+
+
+def _named_broadcast_error(name, arrays, err):
+    """NumPy's broadcast failure restated with the op's name and its input shapes."""
+    if "broadcast" not in str(err) or str(err).startswith(name):
+        return err
+    shapes = ", ".join(str(np.shape(a)) for a in arrays)
+    return ValueError(f"{name}: input shapes {shapes} cannot be broadcast together "
+                      f"(NumPy rules: trailing dimensions must be equal or 1)")
+
+
+# Bumped by every in-place change of a Tensor (autograd.inplace). An op recorded at
+# clock t needs its inputs' versions checked in backward only if the clock moved on.
+mutation_clock = 0
 
 
 class _NoAnomalyHooks:

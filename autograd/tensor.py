@@ -24,8 +24,10 @@ class Tensor:
         TypeError: ``requires_grad=True`` on an integer or boolean tensor.
     """
 
+    # _mutated_by (clock, op name) is set by the first in-place change only, so that
+    # creating a node stays as cheap as possible; read it with getattr and a default.
     __slots__ = ("data", "_requires_grad", "grad", "_op", "_inputs", "_version", "_hooks",
-                 "_retains_grad", "name", "__weakref__")
+                 "_retains_grad", "_mutated_by", "name", "__weakref__")
     __array_priority__ = 1000
     __hash__ = object.__hash__
 
@@ -114,6 +116,29 @@ class Tensor:
     def zero_grad(self):
         """Forget the accumulated gradient."""
         self.grad = None
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with this tensor's gradient during backward; a returned
+        tensor of the same shape replaces the gradient. Returns a handle whose
+        ``remove()`` detaches the hook. See ``autograd.hooks``."""
+        return hooks.register_hook(self, hook)
+
+    def _run_hooks(self, grad):
+        return hooks.run_hooks(self, grad)
+
+    def retain_grad(self):
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward
+        (leaves always keep theirs)."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad, so it has no "
+                               "gradient to retain")
+        if self._op is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self):
+        """True for a non-leaf tensor whose gradient backward stores in ``.grad``."""
+        return self._retains_grad
 
     def detach(self):
         """A tensor sharing this data that tracks no gradient."""
@@ -219,3 +244,9 @@ class Tensor:
 
 def _value(x):
     return x.data if isinstance(x, Tensor) else x
+
+
+# In-place methods (add_, mul_, zero_, __setitem__, +=, ...) and their version counting
+# live in autograd/inplace.py, which installs them on Tensor.
+from . import hooks, inplace  # noqa: E402
+inplace.install()

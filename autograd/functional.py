@@ -1,0 +1,370 @@
+"""JAX-style transforms of Python functions: grad, value_and_grad, jacobian, hessian,
+vjp, jvp, hvp.
+
+The functions transformed take Tensors or arrays and return Tensors. Results are
+Tensors. Transforms compose (``grad(grad(f))``, ``jacobian(grad(f))``): each call
+differentiates with respect to fresh stand-ins for its arguments, and when the function
+depends on something an enclosing computation tracks (an outer transform's argument, a
+parameter that requires grad) while grad mode is on, the derivative is itself recorded
+(``create_graph``), so the outer level can differentiate it again. Otherwise results are
+plain constants and the graph is freed.
+
+Forward mode is not implemented separately: ``jvp`` uses the double-VJP trick (the VJP
+``u -> J^T u`` is linear in ``u``, and its own VJP with cotangent ``t`` is ``J t``).
+"""
+import functools
+
+import numpy as np
+
+from .backward import run_backward
+from .dtypes import as_array
+from .grad_mode import enable_grad, state
+from .op import REGISTRY, Op, apply
+from .tensor import Tensor
+
+__all__ = ["grad", "value_and_grad", "jacobian", "hessian", "vjp", "jvp", "hvp"]
+
+
+class _Argument(Op):
+    """Identity: a fresh node standing for a transformed argument that is itself tracked
+    by an enclosing computation, so that gradients taken here stop at this level."""
+
+    name = "argument"
+    vjp_uses_values = False
+
+    def forward(self, x):
+        return x
+
+    def vjp(self, g, out, x):
+        return (g,)
+
+
+def _stand_in(value, role, outer):
+    """A tensor that requires grad, standing for the argument ``value``."""
+    if isinstance(value, Tensor):
+        if value.data.dtype.kind != "f":
+            raise TypeError(f"{role} has dtype {value.dtype}; only floating-point arguments "
+                            f"can be differentiated")
+        if outer and value._requires_grad:
+            return apply(_Argument, (value,))
+        return Tensor(value.data, requires_grad=True)
+    try:
+        array = as_array(value)
+    except TypeError as err:
+        raise TypeError(f"{role}: expected a Tensor or array, got {type(value).__name__}") from err
+    if array.dtype.kind != "f":
+        raise TypeError(f"{role} has dtype {array.dtype}; only floating-point arguments can be "
+                        f"differentiated (pass floats, e.g. 2.0 rather than 2)")
+    return Tensor(array, requires_grad=True)
+
+
+def _normalize_argnums(argnums, count, name):
+    """``argnums`` as a tuple of non-negative positions into ``count`` arguments."""
+    single = not isinstance(argnums, (tuple, list))
+    positions = (argnums,) if single else tuple(argnums)
+    if not positions:
+        raise ValueError(f"{name}: argnums is empty; give at least one argument position")
+    result = []
+    for position in positions:
+        if not isinstance(position, (int, np.integer)) or isinstance(position, bool):
+            raise TypeError(f"{name}: argnums must be an int or a tuple of ints, got {argnums!r}")
+        if not -count <= position < count:
+            raise ValueError(f"{name}: argnums {position} is out of range for a function called "
+                             f"with {count} positional argument(s)")
+        result.append(int(position) % count)
+    if len(set(result)) != len(result):
+        raise ValueError(f"{name}: argnums {argnums!r} repeats an argument")
+    return single, tuple(result)
+
+
+def _tracks_outer(outputs, own):
+    """True when ``outputs`` depend on a tensor requiring grad other than ``own``."""
+    own_ids = {id(t) for t in own}
+    stack = [t for t in outputs if isinstance(t, Tensor) and t._requires_grad]
+    seen = set()
+    while stack:
+        tensor = stack.pop()
+        if tensor._op is None:
+            if id(tensor) not in own_ids:
+                return True
+            continue
+        for value in tensor._inputs or ():
+            if isinstance(value, Tensor) and value._requires_grad and id(value) not in seen:
+                seen.add(id(value))
+                stack.append(value)
+    return False
+
+
+def _as_tensor_outputs(result, name):
+    """The function's result as a tuple of Tensors, and whether it was a single one."""
+    single = not isinstance(result, (tuple, list))
+    values = (result,) if single else tuple(result)
+    outputs = []
+    for position, value in enumerate(values):
+        if isinstance(value, Tensor):
+            outputs.append(value)
+        else:
+            try:
+                outputs.append(Tensor._constant(as_array(value)))
+            except TypeError:
+                raise TypeError(f"{name}: the function must return Tensors or arrays; output "
+                                f"{position} is a {type(value).__name__}") from None
+    return single, tuple(outputs)
+
+
+def _split_aux(result, has_aux, name):
+    if not has_aux:
+        return result, None
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise TypeError(f"{name}: with has_aux=True the function must return a pair "
+                        f"(output, aux), got {type(result).__name__}")
+    return result[0], result[1]
+
+
+def _finish(value, like, nested):
+    """A gradient as a result: zeros where there is none, a constant unless nested."""
+    if value is None:
+        return Tensor._constant(np.zeros(like.shape, dtype=like.dtype))
+    if isinstance(value, Tensor):
+        return value if nested else Tensor._constant(value.data)
+    return Tensor._constant(np.array(value, copy=True))
+
+
+def _result(value, nested):
+    """The function's output as returned by a transform: detached unless nested."""
+    return value if nested or not isinstance(value, Tensor) else value.detach()
+
+
+def _pack(values, single):
+    return values[0] if single else tuple(values)
+
+
+def _trace(f, args, kwargs, positions, name, has_aux=False):
+    """Call ``f`` with stand-ins at ``positions``; returns what the transforms need."""
+    outer = state.enabled
+    with enable_grad():
+        tracked = list(args)
+        for position in positions:
+            tracked[position] = _stand_in(args[position], f"{name}: argument {position}", outer)
+        own = [tracked[position] for position in positions]
+        result, aux = _split_aux(f(*tracked, **kwargs), has_aux, name)
+    return result, aux, own, outer
+
+
+def _gradients(outputs, seeds, own, nested, retain=None):
+    """Gradients of ``outputs`` (with cotangents ``seeds``) w.r.t. ``own``; None if unused."""
+    live = [(o, s) for o, s in zip(outputs, seeds) if o._requires_grad]
+    if not live:
+        return [None] * len(own)
+    return run_backward(tuple(o for o, _ in live), tuple(s for _, s in live),
+                        retain_graph=nested if retain is None else retain,
+                        create_graph=nested, inputs=own)
+
+
+def value_and_grad(f, argnums=0, has_aux=False):
+    """Transform ``f`` into a function returning ``(f(*args), gradient)``.
+
+    ``f`` must return a one-element Tensor. The gradient is taken with respect to the
+    argument at ``argnums`` (a Tensor of its shape), or a tuple of gradients when
+    ``argnums`` is a tuple. Arguments the output does not depend on get zeros. With
+    ``has_aux=True`` ``f`` returns ``(output, aux)`` and the result is
+    ``((output, aux), gradient)``.
+
+    Raises:
+        ValueError: argnums out of range or repeated; an output with more than one element.
+        TypeError: argnums not ints; a non-floating argument; an output that is neither
+            a Tensor nor an array.
+    """
+    name = getattr(f, "__name__", "function")
+
+    @functools.wraps(f)
+    def transformed(*args, **kwargs):
+        single, positions = _normalize_argnums(argnums, len(args), "grad")
+        result, aux, own, outer = _trace(f, args, kwargs, positions, "grad", has_aux)
+        if isinstance(result, (tuple, list)):
+            raise ValueError(f"grad: {name} must return a scalar Tensor, but it returned a "
+                             f"{type(result).__name__}; use has_aux=True to return "
+                             f"(output, aux), or jacobian for several outputs")
+        _, (out,) = _as_tensor_outputs(result, "grad")
+        if out.data.size != 1:
+            raise ValueError(f"grad: {name} must return a scalar (one-element) Tensor, but it "
+                             f"returned shape {out.shape}; use jacobian or vjp for non-scalar "
+                             f"outputs")
+        nested = outer and _tracks_outer((out,), own)
+        grads = _gradients((out,), (None,), own, nested)
+        grads = _pack([_finish(g, t, nested) for g, t in zip(grads, own)], single)
+        value = _result(out, nested)
+        return ((value, aux) if has_aux else value), grads
+    return transformed
+
+
+def grad(f, argnums=0, has_aux=False):
+    """Transform scalar-valued ``f`` into a function computing its gradient.
+
+    ``grad(f)(x)`` is ``df/dx`` with the shape of ``x``; ``argnums`` picks the
+    argument(s), a tuple giving a tuple of gradients. With ``has_aux=True`` ``f`` returns
+    ``(output, aux)`` and the result is ``(gradient, aux)``. Compose freely:
+    ``grad(grad(f))`` is the second derivative. See ``value_and_grad`` for errors.
+    """
+    value_and_grad_f = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def transformed(*args, **kwargs):
+        (value, grads) = value_and_grad_f(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+    return transformed
+
+
+def _jacobian_block(rows, shape, like, nested):
+    """Rows (one gradient per output element, None for zeros) as one array of ``shape``."""
+    if nested and rows:
+        stack = REGISTRY["stack"].function
+        return stack([_finish(r, like, True) for r in rows]).reshape(shape)
+    block = np.zeros(shape, dtype=like.dtype)
+    flat = block.reshape(len(rows), -1)
+    for index, row in enumerate(rows):
+        if row is not None:
+            flat[index] = np.reshape(row.data if isinstance(row, Tensor) else row, -1)
+    return Tensor._constant(block)
+
+
+def jacobian(f, argnums=0, has_aux=False):
+    """Transform ``f`` into a function computing its Jacobian by reverse mode.
+
+    For an output of shape ``O`` and an argument of shape ``I`` the Jacobian has shape
+    ``O + I`` (``J[o..., i...] = d out[o...] / d x[i...]``), as in
+    ``torch.autograd.functional.jacobian`` and ``jax.jacrev``. A tuple ``argnums`` gives
+    a tuple over arguments; a tuple output gives a tuple over outputs (of those). One
+    backward pass per output element.
+    """
+    def transformed(*args, **kwargs):
+        single_arg, positions = _normalize_argnums(argnums, len(args), "jacobian")
+        result, aux, own, outer = _trace(f, args, kwargs, positions, "jacobian", has_aux)
+        single_out, outputs = _as_tensor_outputs(result, "jacobian")
+        nested = outer and _tracks_outer(outputs, own)
+        per_output = []
+        for out in outputs:
+            rows = [[] for _ in own]
+            size = out.data.size
+            for index in range(size):
+                if not out._requires_grad:
+                    grads = [None] * len(own)
+                else:
+                    seed = np.zeros(out.shape, dtype=out.dtype)
+                    seed.flat[index] = 1
+                    grads = _gradients((out,), (seed,), own, nested, retain=True)
+                for per_arg, g in zip(rows, grads):
+                    per_arg.append(g)
+            per_output.append(_pack([_jacobian_block(r, out.shape + t.shape, t, nested)
+                                     for r, t in zip(rows, own)], single_arg))
+        jac = _pack(per_output, single_out)
+        return (jac, aux) if has_aux else jac
+    return functools.wraps(f)(transformed)
+
+
+def hessian(f, argnums=0):
+    """Transform scalar-valued ``f`` into a function computing its Hessian, shape ``I + I``.
+
+    ``jacobian(grad(f))``; a tuple ``argnums`` gives the nested tuple ``H[i][j]`` of
+    blocks ``d2 f / dx_i dx_j``, as in ``torch.autograd.functional.hessian``.
+    """
+    return jacobian(grad(f, argnums), argnums)
+
+
+def _tangents(primals, tangents, name, words=("tangent", "primal")):
+    """``tangents`` checked to match ``primals`` one to one, shape for shape."""
+    tangent_word, primal_word = words
+    if len(tangents) != len(primals):
+        raise ValueError(f"{name}: got {len(tangents)} {tangent_word}(s) for {len(primals)} "
+                         f"{primal_word}(s); give one per {primal_word}")
+    checked = []
+    for position, (primal, tangent) in enumerate(zip(primals, tangents)):
+        data = tangent.data if isinstance(tangent, Tensor) else np.asarray(tangent)
+        shape = np.shape(primal.data if isinstance(primal, Tensor) else primal)
+        if data.shape != shape:
+            raise ValueError(f"{name}: {tangent_word} {position} has shape {data.shape}, but "
+                             f"{primal_word} {position} has shape {shape}")
+        checked.append(tangent if isinstance(tangent, Tensor) else data)
+    return tuple(checked)
+
+
+def _primals(primals, name):
+    if not isinstance(primals, (tuple, list)):
+        raise TypeError(f"{name}: primals must be a tuple of arguments, got "
+                        f"{type(primals).__name__} (write (x,) for one argument)")
+    return tuple(primals)
+
+
+def vjp(f, *primals, has_aux=False):
+    """``(f(*primals), vjp_fn)`` where ``vjp_fn(cotangent)`` returns the tuple of
+    ``cotangent . J`` with respect to each primal (zeros where ``f`` does not depend on
+    it). For a tuple output, pass one cotangent per output. ``vjp_fn`` may be called
+    many times. With ``has_aux=True`` returns ``(output, vjp_fn, aux)``.
+    """
+    positions = tuple(range(len(primals)))
+    result, aux, own, outer = _trace(f, primals, {}, positions, "vjp", has_aux)
+    single_out, outputs = _as_tensor_outputs(result, "vjp")
+    nested = outer and _tracks_outer(outputs, own)
+
+    def vjp_fn(cotangent):
+        if single_out:
+            cotangents = (cotangent,)
+        else:
+            cotangents = _primals(cotangent, "vjp: the cotangent of a tuple output")
+        cotangents = _tangents(outputs, cotangents, "vjp", ("cotangent", "output"))
+        grads = _gradients(outputs, cotangents, own, nested, retain=True)
+        return tuple(_finish(g, t, nested) for g, t in zip(grads, own))
+
+    value = _pack([_result(o, nested) for o in outputs], single_out)
+    return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
+
+
+def jvp(f, primals, tangents):
+    """``(f(*primals), J @ tangents)``: the directional derivative of ``f`` along
+    ``tangents`` (one per primal, same shapes), shaped like the output.
+
+    Computed by the double-VJP trick (two reverse passes), not true forward mode: with
+    ``u`` a dummy cotangent, ``g(u) = J^T u`` is recorded with create_graph, and the VJP
+    of ``g`` with cotangent ``tangents`` is ``J tangents``. It needs every op's VJP to
+    be differentiable, as for second derivatives.
+    """
+    primals = _primals(primals, "jvp")
+    tangents = _tangents(primals, _primals(tangents, "jvp"), "jvp")
+    result, _, own, outer = _trace(f, primals, {}, tuple(range(len(primals))), "jvp")
+    single_out, outputs = _as_tensor_outputs(result, "jvp")
+    nested = outer and _tracks_outer(outputs, own)
+    dummies = [Tensor(np.zeros(o.shape, dtype=o.dtype), requires_grad=True) for o in outputs]
+    with enable_grad():
+        live = [(o, u) for o, u in zip(outputs, dummies) if o._requires_grad]
+        first = run_backward(tuple(o for o, _ in live), tuple(u for _, u in live),
+                             retain_graph=True, create_graph=True, inputs=own) if live else []
+        pairs = [(g, t) for g, t in zip(first, tangents)
+                 if isinstance(g, Tensor) and g._requires_grad]
+        second = run_backward(tuple(g for g, _ in pairs), tuple(t for _, t in pairs),
+                              retain_graph=nested, create_graph=nested,
+                              inputs=dummies) if pairs else [None] * len(dummies)
+    values = _pack([_result(o, nested) for o in outputs], single_out)
+    return values, _pack([_finish(d, u, nested) for d, u in zip(second, dummies)], single_out)
+
+
+def hvp(f, primals, tangents):
+    """``(f(*primals), H @ tangents)`` for scalar-valued ``f``: the Hessian-vector
+    product, one tuple entry per primal (a single Tensor for one primal), computed as
+    the gradient of ``<grad f, tangents>`` (reverse over reverse, no Hessian formed).
+    """
+    primals = _primals(primals, "hvp")
+    tangents = _tangents(primals, _primals(tangents, "hvp"), "hvp")
+    result, _, own, outer = _trace(f, primals, {}, tuple(range(len(primals))), "hvp")
+    _, outputs = _as_tensor_outputs(result, "hvp")
+    if len(outputs) != 1 or outputs[0].data.size != 1:
+        raise ValueError("hvp: the function must return a scalar (one-element) Tensor")
+    (out,) = outputs
+    nested = outer and _tracks_outer(outputs, own)
+    first = _gradients(outputs, (None,), own, True, retain=True)
+    pairs = [(g, t) for g, t in zip(first, tangents) if isinstance(g, Tensor) and g._requires_grad]
+    with enable_grad():
+        second = run_backward(tuple(g for g, _ in pairs), tuple(t for _, t in pairs),
+                              retain_graph=nested, create_graph=nested,
+                              inputs=own) if pairs else [None] * len(own)
+    products = [_finish(h, t, nested) for h, t in zip(second, own)]
+    return _result(out, nested), (products[0] if len(products) == 1 else tuple(products))
