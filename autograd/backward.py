@@ -134,6 +134,7 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                 node._inputs = None
                 op.release()
 
+        input_grads = input_grad = grad = None  # drop the loop's references (see _sole_owner)
         if wanted is not None:
             # Inputs that are recorded results but lie on no path to another input
             # were not visited above; their gradient is waiting in ``grads``.
@@ -172,10 +173,11 @@ def _sole_owner(grad):
     """True when nothing but this sweep can see ``grad``, so it may become a ``.grad``
     without a copy. A VJP may pass its incoming gradient on to several inputs
     (``add`` does), or return a view of it; then two ``.grad``s would share memory and
-    an in-place update of one (``clip_grad_norm_``) would change the other. Three
-    references are ours: the ``grads`` dict, the caller's local and getrefcount's argument.
+    an in-place update of one (``clip_grad_norm_``) would change the other. Four
+    references are ours: the ``grads`` dict, the caller's local, this function's
+    parameter and getrefcount's argument; any other holder makes it a copy.
     """
-    return type(grad) is np.ndarray and grad.base is None and sys.getrefcount(grad) <= 3
+    return type(grad) is np.ndarray and grad.base is None and sys.getrefcount(grad) <= 4
 
 
 def _accumulate(tensor, grad, create_graph):
