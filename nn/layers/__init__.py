@@ -1,0 +1,11 @@
+"""Layers: modules with parameters or state, each a thin shell over one registered op."""
+from .conv import Conv2d
+from .dropout import Dropout
+from .embedding import Embedding
+from .flatten import Flatten
+from .linear import Linear
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import AvgPool2d, MaxPool2d
+
+__all__ = ["Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d",
+           "BatchNorm2d", "LayerNorm", "Embedding"]

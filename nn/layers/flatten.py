@@ -1,0 +1,17 @@
+"""Flatten: merge a range of dimensions into one (by default all but the batch)."""
+from .. import functional as F
+from ..module import Module
+
+
+class Flatten(Module):
+    """Reshape dimensions ``start_dim..end_dim`` into one: (N, C, H, W) -> (N, C*H*W)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return F.flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -1,0 +1,68 @@
+"""Linear: the affine layer y = x W^T + b."""
+import math
+
+import numpy as np
+
+from autograd import get_default_dtype
+
+from .. import functional as F
+from .. import init
+from ..module import Module
+from ..parameter import Parameter
+
+
+def input_shape(x):
+    """The shape of a Tensor, ndarray or nested list."""
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+
+def check_size(module, x, axis, expected, description):
+    """Raise ValueError naming the module's path unless ``x.shape[axis] == expected``."""
+    shape = input_shape(x)
+    if len(shape) <= (axis if axis >= 0 else -axis - 1) or shape[axis] != expected:
+        raise ValueError(f"{module._error_name()} expected input with {description}, "
+                         f"got shape {shape}")
+
+
+def reset_affine(weight, bias):
+    """PyTorch's default for Linear and Conv: kaiming_uniform_(a=sqrt(5)) on the weight,
+    i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init.calculate_fan_in_and_fan_out(weight)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        init.uniform_(bias, -bound, bound)
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, for x of shape (..., in_features).
+
+    weight: (out_features, in_features); bias: (out_features,) unless ``bias=False``.
+    Both start as PyTorch's: U(-1/sqrt(in_features), 1/sqrt(in_features)).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty((self.out_features,), dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw the default initial weights again."""
+        reset_affine(self.weight, self.bias)
+
+    def forward(self, x):
+        shape = input_shape(x)
+        if not shape or shape[-1] != self.in_features:
+            check_size(self, x, -1, self.in_features, f"last dimension {self.in_features}")
+        parameters = self._parameters  # read once: this runs every step
+        return F.linear(x, parameters["weight"], parameters["bias"])
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
