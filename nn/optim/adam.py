@@ -1,0 +1,94 @@
+"""Adam (with AMSGrad and L2 weight decay); AdamW decouples the decay."""
+
+import numpy as np
+
+from .optimizer import Optimizer, check_non_negative
+
+
+class Adam(Optimizer):
+    """Adam, PyTorch's update rule (bias-corrected moments)::
+
+        g = grad + weight_decay * p                 (AdamW: p *= 1 - lr * weight_decay)
+        m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g * g
+        v_hat = max(v_hat, v) with amsgrad, else v
+        p -= lr / (1 - beta1**t) * m / (sqrt(v_hat) / sqrt(1 - beta2**t) + eps)
+
+    State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq`` (and ``max_exp_avg_sq``).
+
+    Raises:
+        ValueError: negative lr, eps or weight_decay, or betas outside [0, 1), naming it.
+    """
+
+    decoupled_weight_decay = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False, *, maximize=False):
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize)
+        self._check_group(defaults)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        name = type(self).__name__
+        check_non_negative(name, lr=group["lr"], eps=group["eps"],
+                           weight_decay=group["weight_decay"])
+        betas = group["betas"]
+        if len(betas) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for index, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"{name}: betas[{index}] must be in [0, 1), got {beta!r}")
+
+    def _update(self, param, grad, state, *, lr, betas, eps, weight_decay, amsgrad, maximize,
+                **_):
+        lr, eps, weight_decay = float(lr), float(eps), float(weight_decay)
+        beta1, beta2 = float(betas[0]), float(betas[1])
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(param)
+            state["exp_avg_sq"] = np.zeros_like(param)
+            if amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+        state["step"] += 1
+        step = state["step"]
+        if maximize:
+            grad = -grad
+        if weight_decay:
+            if self.decoupled_weight_decay:
+                param *= 1.0 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        scratch = np.subtract(grad, exp_avg, out=np.empty_like(param))
+        scratch *= 1.0 - beta1
+        exp_avg += scratch                       # exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq *= beta2
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1.0 - beta2
+        exp_avg_sq += scratch
+        if amsgrad:
+            np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+            second = state["max_exp_avg_sq"]
+        else:
+            second = exp_avg_sq
+        step_size = lr / (1.0 - beta1 ** step)
+        np.sqrt(second, out=scratch)
+        scratch /= (1.0 - beta2 ** step) ** 0.5
+        scratch += eps
+        np.divide(exp_avg, scratch, out=scratch)
+        scratch *= step_size
+        param -= scratch
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (``p *= 1 - lr * weight_decay`` before the step).
+
+    Defaults as PyTorch's, weight_decay=1e-2.
+    """
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize)
