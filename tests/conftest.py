@@ -7,6 +7,11 @@ Profiles (pick one with the environment variable HYPOTHESIS_PROFILE):
 """
 import os
 
+# Test arrays are tiny: BLAS threads only add synchronisation, and on a shared 2-core
+# machine spinning OpenBLAS threads slow small products tenfold. Set before NumPy loads.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 from hypothesis import HealthCheck, settings
 
 # The registry-driven tests parametrize over autograd.op.REGISTRY when they are

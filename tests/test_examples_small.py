@@ -1,0 +1,93 @@
+"""Smoke runs of the small-data examples: each trains a few steps, returns its numbers and
+writes its figures into a temporary folder."""
+import importlib.util
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def load_example(name):
+    spec = importlib.util.spec_from_file_location(f"{name}_example", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_figures(folder, names):
+    for name in names:
+        path = Path(folder) / name
+        assert path.is_file() and path.stat().st_size > 0, f"{name} was not written"
+        if name.endswith(".svg"):
+            ET.fromstring(path.read_text())   # well-formed XML, not an error page
+
+
+def test_logic_gates_perceptron_and_xor_mlp(tmp_path, capsys):
+    results = load_example("logic_gates").main(smoke=True, out_dir=tmp_path)
+    for gate in ("and", "or", "nand"):
+        assert results[f"perceptron_{gate}"] == 1.0      # linearly separable: the rule converges
+    assert results["perceptron_xor"] < 1.0               # no line separates XOR
+    assert results["neuron_xor"] < 1.0
+    assert results["xor_mlp_accuracy"] == 1.0
+    assert "XOR 2-2-1 MLP" in capsys.readouterr().out
+    graph = "xor_mlp_graph.svg" if shutil.which("dot") else "xor_mlp_graph.dot"
+    assert_figures(tmp_path, [graph, "xor_mlp_boundary.png"]
+                   + [f"perceptron_{gate}.png" for gate in ("and", "or", "nand", "xor")])
+
+
+def test_seminar_points_runs_every_experiment(tmp_path, capsys):
+    results = load_example("seminar_points").main(smoke=True, out_dir=tmp_path)
+    expected = ["raw_accuracy", "minmax_accuracy", "init constant 0.1", "init he", "batch 16",
+                "epochs_final_test", "sorted_accuracy", "shuffled_accuracy"]
+    for key in expected:
+        assert 0.0 <= results[key] <= 1.0, key
+    # Even two epochs on 300 points separate scaled from raw inputs.
+    assert results["minmax_accuracy"] > results["raw_accuracy"]
+    out = capsys.readouterr().out
+    for heading in ("1. normalisation", "2. weight initialisation", "3. batch size", "4. epochs",
+                    "5. sample order"):
+        assert heading in out
+    assert_figures(tmp_path, ["normalisation_raw_curves.png", "normalisation_minmax_3d.png",
+                              "init_constant_0.1.png", "init_he.png", "batch_size_sweep.png",
+                              "epochs_curves.png", "order_sorted_curves.png",
+                              "order_shuffled_curves.png"])
+
+
+def test_iris_compares_with_sklearn_when_present(tmp_path, capsys):
+    results = load_example("iris").main(smoke=True, out_dir=tmp_path)
+    assert 0.5 < results["ours_accuracy"] <= 1.0   # 5 epochs already beat guessing (1/3)
+    out = capsys.readouterr().out
+    if importlib.util.find_spec("sklearn") is None:
+        assert results["sklearn_accuracy"] is None and "skipped" in out
+    else:
+        assert 0.0 <= results["sklearn_accuracy"] <= 1.0 and "MLPClassifier" in out
+    assert_figures(tmp_path, ["fold1_curves.png", "confusion_matrix.png"])
+
+
+def test_iris_skips_sklearn_cleanly_when_absent(tmp_path, capsys, monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_sklearn(name, *args, **kwargs):
+        if name.startswith("sklearn"):
+            raise ImportError("No module named 'sklearn'")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_sklearn)
+    example = load_example("iris")
+    monkeypatch.setattr(example, "FOLDS", 2)   # the skip path needs no five folds
+    results = example.main(smoke=True, out_dir=tmp_path)
+    assert results["sklearn_accuracy"] is None
+    assert "scikit-learn is not installed" in capsys.readouterr().out
+
+
+def test_mnist1d_mlp_and_cnn(tmp_path, capsys):
+    pytest.importorskip("mnist1d")
+    results = load_example("mnist_1d").main(smoke=True, out_dir=tmp_path)
+    for model in ("logistic", "mlp", "cnn"):
+        assert 0.0 <= results[model] <= 1.0 and np.isfinite(results[model])
+    assert "paper" in capsys.readouterr().out
+    assert_figures(tmp_path, ["curves.png", "cnn_confusion_matrix.png"])
