@@ -105,7 +105,10 @@ def apply(op_cls, inputs, params=_EMPTY):
     try:
         out = op.forward(*arrays, **params)
     except ValueError as err:
-        raise _named_broadcast_error(op_cls.name, arrays, err) from err
+        named = _named_broadcast_error(op_cls.name, arrays, err)
+        if named is None:
+            raise
+        raise named from err
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     if state.enabled and op_cls.differentiable:
@@ -123,7 +126,7 @@ def apply(op_cls, inputs, params=_EMPTY):
 def _named_broadcast_error(name, arrays, err):
     """NumPy's broadcast failure restated with the op's name and its input shapes."""
     if "broadcast" not in str(err) or str(err).startswith(name):
-        return err
+        return None
     shapes = ", ".join(str(np.shape(a)) for a in arrays)
     return ValueError(f"{name}: input shapes {shapes} cannot be broadcast together "
                       f"(NumPy rules: trailing dimensions must be equal or 1)")

@@ -192,14 +192,21 @@ def plot_predictions_3d(X, predictions, targets=None, path=None, title=None,
         ax.set_zlabel(zlabel)
     else:
         classes = _predicted_classes(predictions, len(X), "plot_predictions_3d")
-        scatter = ax.scatter(X[:, 0], X[:, 1], X[:, 2], c=classes, cmap="tab10", s=12,
-                             vmin=0, vmax=9)
+        # One colour per class, class k always the k-th of tab10 (as in the other plots).
+        count = max(int(classes.max(initial=0)) + 1, 2)
+        colours = plt.get_cmap("tab10", 10).resampled(count) if count > 10 else \
+            plt.matplotlib.colors.ListedColormap(plt.get_cmap("tab10").colors[:count])
+        scatter = ax.scatter(X[:, 0], X[:, 1], X[:, 2], c=classes, cmap=colours, s=12,
+                             vmin=-0.5, vmax=count - 0.5)
         if targets is not None:
             wrong = classes != _array(targets).astype(int).ravel()
             ax.scatter(X[wrong, 0], X[wrong, 1], X[wrong, 2], color="black", marker="x", s=30,
                        label=f"wrong ({int(wrong.sum())})")
             ax.legend(fontsize=8)
-        fig.colorbar(scatter, ax=ax, shrink=0.6, label="predicted class")
+        # pad: the colorbar would otherwise sit on the z-axis label, which matplotlib
+        # draws outside the 3-D axes' box.
+        fig.colorbar(scatter, ax=ax, shrink=0.6, pad=0.12, label="predicted class",
+                     ticks=range(count))
         ax.set_zlabel(feature_names[2])
     ax.set_xlabel(feature_names[0])
     ax.set_ylabel(feature_names[1])
