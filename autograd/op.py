@@ -100,7 +100,17 @@ def apply(op_cls, inputs, params=_EMPTY):
             break
     else:
         return op_cls().forward(*inputs, **params)
-    arrays = [value.data if isinstance(value, Tensor) else value for value in inputs]
+    # One explicit pass (Python 3.11 runs each comprehension as a separate function call,
+    # and this is the hottest loop of the library).
+    arrays, needs, recording = [], [], False
+    for value in inputs:
+        if isinstance(value, Tensor):
+            arrays.append(value.data)
+            needs.append(value._requires_grad)
+            recording = recording or value._requires_grad
+        else:
+            arrays.append(value)
+            needs.append(False)
     op = op_cls()
     try:
         out = op.forward(*arrays, **params)
@@ -111,13 +121,13 @@ def apply(op_cls, inputs, params=_EMPTY):
         raise named from err
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    if state.enabled and op_cls.differentiable:
-        needs = tuple([isinstance(value, Tensor) and value._requires_grad for value in inputs])
-        if True in needs:
-            op.needs_grad = needs
-            op.scope = state.scope
+    if recording and op_cls.differentiable:
+        thread_state = state
+        if thread_state.enabled:
+            op.needs_grad = tuple(needs)
+            op.scope = thread_state.scope
             op.recorded_at = mutation_clock
-            if state.anomaly:
+            if thread_state.anomaly:
                 _anomaly_hooks.on_forward(op, out, inputs)
             return Tensor._node(out, op, tuple(inputs))
     return Tensor._constant(out)
