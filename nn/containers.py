@@ -27,15 +27,30 @@ def _renumber(container, modules):
     _tree_changed()
 
 
-def _delete(container, index):
-    keys = list(container._modules)
-    doomed = keys[index] if isinstance(index, slice) else [keys[_index(container, index)]]
-    for key in doomed:
-        del container._modules[key]
-    _renumber(container, list(container._modules.values()))
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: children kept in order, counted, iterated,
+    deleted (the rest renumbered) and appended under the next number."""
+
+    def __delitem__(self, index):
+        keys = list(self._modules)
+        doomed = keys[index] if isinstance(index, slice) else [keys[_index(self, index)]]
+        for key in doomed:
+            del self._modules[key]
+        _renumber(self, list(self._modules.values()))
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add ``module`` at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
 
 
-class Sequential(Module):
+class Sequential(_ModuleSequence):
     """Modules applied in order: ``Sequential(m0, m1, ...)`` or ``Sequential(OrderedDict)``.
 
     Children are named "0", "1", ... (or by the dict's keys). Indexing gives a module;
@@ -68,20 +83,6 @@ class Sequential(Module):
         key = list(self._modules)[_index(self, index)]
         setattr(self, key, module)
 
-    def __delitem__(self, index):
-        _delete(self, index)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        """Add ``module`` at the end; returns self."""
-        self.add_module(str(len(self)), module)
-        return self
-
     def insert(self, index, module):
         """Insert ``module`` before position ``index``; returns self."""
         if not isinstance(module, Module):
@@ -103,7 +104,7 @@ class Sequential(Module):
         return self
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules that registers them (so their parameters are found), named "0", "1", ...
 
     It has no ``forward``: iterate over it in the owner's forward.
@@ -122,22 +123,8 @@ class ModuleList(Module):
     def __setitem__(self, index, module):
         setattr(self, str(_index(self, index)), module)
 
-    def __delitem__(self, index):
-        _delete(self, index)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __iadd__(self, modules):
         return self.extend(modules)
-
-    def append(self, module):
-        """Add ``module`` at the end; returns self."""
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         """Append every module of an iterable; returns self."""

@@ -172,36 +172,34 @@ class Module:
 
     def register_parameter(self, name, parameter):
         """Register ``parameter`` (a Parameter or None) under ``name``."""
-        self._check_name(name, "parameter")
-        if parameter is not None and not isinstance(parameter, Parameter):
-            raise TypeError(f"register_parameter: '{name}' must be an nn.Parameter or None, "
-                            f"got {type(parameter).__name__}")
-        self._forget(name)
+        self._make_room("register_parameter", "parameter", name, parameter, Parameter,
+                        "an nn.Parameter")
         self._parameters[name] = parameter
 
     def register_buffer(self, name, tensor, persistent=True):
         """Register ``tensor`` (a Tensor or None) as state saved in ``state_dict``
         (unless ``persistent=False``) but not returned by ``parameters()``."""
-        self._check_name(name, "buffer")
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, "
-                            f"got {type(tensor).__name__}")
-        self._forget(name)
+        self._make_room("register_buffer", "buffer", name, tensor, Tensor, "a Tensor")
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name, module):
         """Register ``module`` (a Module or None) as a child under ``name``."""
-        self._check_name(name, "module")
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: '{name}' must be an nn.Module or None, "
-                            f"got {type(module).__name__}")
-        self._forget(name)
+        self._make_room("add_module", "module", name, module, Module, "an nn.Module")
         self._modules[name] = module
         _tree_changed()
 
     register_module = add_module
+
+    def _make_room(self, caller, kind, name, value, expected, expected_text):
+        """Check ``name`` and ``value`` (an ``expected`` or None) for ``caller``, then drop
+        whatever ``name`` held before, so it can be registered anew."""
+        self._check_name(name, kind)
+        if value is not None and not isinstance(value, expected):
+            raise TypeError(f"{caller}: '{name}' must be {expected_text} or None, "
+                            f"got {type(value).__name__}")
+        self._forget(name)
 
     def _check_name(self, name, kind):
         if "_parameters" not in self.__dict__:

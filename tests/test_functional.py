@@ -17,6 +17,7 @@ from autograd import Tensor
 from autograd import functional as F
 from autograd.op import REGISTRY, Op
 import autograd.testing.strategies as ags
+from custom_functions import Cube
 
 # --- random functions, written once for both libraries ----------------------------------
 
@@ -326,16 +327,6 @@ def test_jacobian_of_tuple_output_and_of_a_constant_output():
 
 
 def test_hessian_of_custom_function_built_from_autograd_ops():
-    class Cube(ag.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return grad * 3 * x ** 2
     x = np.array([0.5, -2.0])
     close(F.hessian(lambda x: Cube.apply(x).sum())(x), np.diag(6 * x))
 

@@ -65,6 +65,13 @@ def parse_dot(source):
     return nodes, edges, clusters
 
 
+def only_node_titled(nodes, title):
+    """The one node whose label's first line is ``title`` (asserting there is exactly one)."""
+    holders = [n for n in nodes.values() if n["text"].split("\n")[0] == title]
+    assert len(holders) == 1, title
+    return holders[0]
+
+
 def kind_of(node_id):
     return node_id.rsplit("_", 1)[0]
 
@@ -116,10 +123,9 @@ def test_every_parameter_once_with_dotted_name_and_shape():
     loss, params = mlp_like()
     nodes, _, _ = parse_dot(viz.draw_graph(loss, params=params).source)
     for name, tensor in params.items():
-        holders = [n for n in nodes.values() if n["text"].split("\n")[0] == name]
-        assert len(holders) == 1, name
-        assert str(tensor.shape) in holders[0]["text"]
-        assert f"{name}\n" in holders[0]["text"]
+        holder = only_node_titled(nodes, name)
+        assert str(tensor.shape) in holder["text"]
+        assert f"{name}\n" in holder["text"]
 
 
 def test_shared_input_is_one_node_with_an_edge_per_use():
@@ -467,10 +473,9 @@ def test_model_parameters_once_each_with_dotted_name_and_shape_in_their_clusters
     model, loss = small_mlp()
     nodes, _, clusters = parse_dot(viz.draw_graph(loss, model=model).source)
     for name, parameter in model.named_parameters():
-        holders = [n for n in nodes.values() if n["text"].split("\n")[0] == name]
-        assert len(holders) == 1, name
-        assert str(parameter.shape) in holders[0]["text"]
-        assert holders[0]["cluster"] == name.rpartition(".")[0]
+        holder = only_node_titled(nodes, name)
+        assert str(parameter.shape) in holder["text"]
+        assert holder["cluster"] == name.rpartition(".")[0]
     recorded = {node._op.scope for node in topological_order([loss])} - {None, ""}
     assert set(clusters) == recorded == {"0", "1", "2", "3"}
 

@@ -153,34 +153,33 @@ def _torch_extremum(name):
     return compute
 
 
-@register("max", method=True, numpy=(np.max, np.amax),
-          sample=lambda st: st.reduction(distinct=True), torch=_torch_extremum("amax"))
-class Max(Op):
-    """Largest element over ``axis``; tied maxima share the gradient equally."""
+class _Extremum(Op):
+    """max and min share forward and VJP; a subclass names its NumPy reduction."""
+    reduce = None  # np.max or np.min (a staticmethod, so it is not bound to the op)
+
     def forward(self, x, *, axis=None, keepdims=False):
         x = np.asarray(x)
-        normalize_axes(axis, x.ndim, "max")
+        normalize_axes(axis, x.ndim, self.name)
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
-        return _extremum(np.max, x, axis, keepdims, "max")
+        return _extremum(self.reduce, x, axis, keepdims, self.name)
 
     def vjp(self, g, out, x):
         share = _extremum_share(x, out, self.shape, self.axis, self.keepdims)
         return (expand_reduced(g, self.shape, self.axis, self.keepdims) * share,)
+
+
+@register("max", method=True, numpy=(np.max, np.amax),
+          sample=lambda st: st.reduction(distinct=True), torch=_torch_extremum("amax"))
+class Max(_Extremum):
+    """Largest element over ``axis``; tied maxima share the gradient equally."""
+    reduce = staticmethod(np.max)
 
 
 @register("min", method=True, numpy=(np.min, np.amin),
           sample=lambda st: st.reduction(distinct=True), torch=_torch_extremum("amin"))
-class Min(Op):
+class Min(_Extremum):
     """Smallest element over ``axis``; tied minima share the gradient equally."""
-    def forward(self, x, *, axis=None, keepdims=False):
-        x = np.asarray(x)
-        normalize_axes(axis, x.ndim, "min")
-        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
-        return _extremum(np.min, x, axis, keepdims, "min")
-
-    def vjp(self, g, out, x):
-        share = _extremum_share(x, out, self.shape, self.axis, self.keepdims)
-        return (expand_reduced(g, self.shape, self.axis, self.keepdims) * share,)
+    reduce = staticmethod(np.min)
 
 
 @register("prod", method=True, numpy=np.prod,
@@ -296,34 +295,35 @@ def _check_arg_axis(axis, ndim, op_name):
     normalize_axes(axis, ndim, op_name)
 
 
+class _ArgExtremum(Op):
+    """argmax and argmin share forward; a subclass names its NumPy function."""
+    differentiable = False
+    reduce = None  # np.argmax or np.argmin (a staticmethod, so it is not bound to the op)
+
+    def forward(self, x, *, axis=None, keepdims=False):
+        x = np.asarray(x)
+        _check_arg_axis(axis, x.ndim, self.name)
+        return _extremum(self.reduce, x, axis, keepdims, self.name)
+
+
 @register("argmax", method=True, numpy=np.argmax,
           sample=lambda st: st.reduction(distinct=True, allow_tuple=False),
           torch=lambda torch, x, axis=None, keepdims=False:
               torch.argmax(x, dim=axis, keepdim=keepdims))
-class ArgMax(Op):
+class ArgMax(_ArgExtremum):
     """Index of the largest element (in the flattened input when ``axis`` is None).
     Integer-valued: it records no gradient."""
-    differentiable = False
-
-    def forward(self, x, *, axis=None, keepdims=False):
-        x = np.asarray(x)
-        _check_arg_axis(axis, x.ndim, "argmax")
-        return _extremum(np.argmax, x, axis, keepdims, "argmax")
+    reduce = staticmethod(np.argmax)
 
 
 @register("argmin", method=True, numpy=np.argmin,
           sample=lambda st: st.reduction(distinct=True, allow_tuple=False),
           torch=lambda torch, x, axis=None, keepdims=False:
               torch.argmin(x, dim=axis, keepdim=keepdims))
-class ArgMin(Op):
+class ArgMin(_ArgExtremum):
     """Index of the smallest element (in the flattened input when ``axis`` is None).
     Integer-valued: it records no gradient."""
-    differentiable = False
-
-    def forward(self, x, *, axis=None, keepdims=False):
-        x = np.asarray(x)
-        _check_arg_axis(axis, x.ndim, "argmin")
-        return _extremum(np.argmin, x, axis, keepdims, "argmin")
+    reduce = staticmethod(np.argmin)
 
 
 sum, mean, prod_others = functions("sum", "mean", "prod_others")

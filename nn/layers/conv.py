@@ -1,13 +1,8 @@
 """Conv2d: 2-d convolution (cross-correlation) over NCHW inputs."""
-import numpy as np
-
-from autograd import get_default_dtype
-
 from .. import functional as F
 from ..module import Module
 from ..ops.windows import pair
-from ..parameter import Parameter
-from .linear import check_size, input_shape, reset_affine
+from .linear import add_affine_parameters, check_size, input_shape, reset_affine
 
 
 class Conv2d(Module):
@@ -42,13 +37,8 @@ class Conv2d(Module):
         else:
             self.padding = pair(padding, "padding", "Conv2d", minimum=0)
         self.padding_mode = padding_mode
-        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups) + self.kernel_size,
-                                         dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty((out_channels,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        add_affine_parameters(self, (out_channels, in_channels // groups) + self.kernel_size,
+                              bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -24,6 +24,18 @@ def check_size(module, x, axis, expected, description):
                          f"got shape {shape}")
 
 
+def add_affine_parameters(module, weight_shape, bias, dtype):
+    """Give ``module`` an uninitialised ``weight`` of ``weight_shape`` and, if ``bias``,
+    a ``bias`` of shape ``weight_shape[:1]`` (else ``bias`` is registered as None), in
+    ``dtype`` (None: the default dtype). ``reset_affine`` then fills them."""
+    dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+    module.weight = Parameter(np.empty(weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(np.empty(weight_shape[:1], dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
 def reset_affine(weight, bias):
     """PyTorch's default for Linear and Conv: kaiming_uniform_(a=sqrt(5)) on the weight,
     i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias."""
@@ -44,12 +56,7 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
-        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty((self.out_features,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        add_affine_parameters(self, (self.out_features, self.in_features), bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -114,26 +114,26 @@ class Conv2d(Op):
         return grad_x, grad_weight, grad_bias
 
 
-def _input_grad_sample(strategies):
+def _grad_sample(strategies, make_case):
+    """Conv cases plus an output gradient ``g`` of the matching shape, turned into an
+    (args, kwargs) case by ``make_case(x, weight, params, g)``."""
     def to_case(case):
         x, weight, params = case
         geometry = _geometry("conv2d", x.shape[2:], weight.shape[2:], params["stride"],
                              params["padding"], params["dilation"])
         grad_shape = (x.shape[0], weight.shape[0]) + geometry.output_hw
-        return strategies.arrays(grad_shape).map(
-            lambda g: ((g, weight), dict(params, input_size=x.shape)))
+        return strategies.arrays(grad_shape).map(lambda g: make_case(x, weight, params, g))
     return _conv_sample(strategies, with_bias=False).flatmap(to_case)
+
+
+def _input_grad_sample(strategies):
+    return _grad_sample(strategies, lambda x, weight, params, g:
+                        ((g, weight), dict(params, input_size=x.shape)))
 
 
 def _weight_grad_sample(strategies):
-    def to_case(case):
-        x, weight, params = case
-        geometry = _geometry("conv2d", x.shape[2:], weight.shape[2:], params["stride"],
-                             params["padding"], params["dilation"])
-        grad_shape = (x.shape[0], weight.shape[0]) + geometry.output_hw
-        return strategies.arrays(grad_shape).map(
-            lambda g: ((x, g), dict(params, weight_size=weight.shape)))
-    return _conv_sample(strategies, with_bias=False).flatmap(to_case)
+    return _grad_sample(strategies, lambda x, weight, params, g:
+                        ((x, g), dict(params, weight_size=weight.shape)))
 
 
 def _torch_input_grad(torch, g, weight, *, input_size, stride=1, padding=0, dilation=1, groups=1):
