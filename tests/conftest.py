@@ -1,7 +1,7 @@
 """Test-wide setup: Hypothesis profiles, and every op registered before collection.
 
 Profiles (pick one with the environment variable HYPOTHESIS_PROFILE):
-    ci   (default) derandomized, no example database, few examples per test, so the
+    ci   (default) derandomized, no example database, 50 examples per test, so the
          whole registry-driven suite runs in a few minutes on two cores.
     dev  random and many more examples, for hunting bugs locally.
 """
