@@ -127,9 +127,7 @@ def _sweep(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs
                 if create_graph:
                     input_grads = op.vjp(grad, node, *node._inputs)
                 else:
-                    input_grads = op.vjp(grad, node.data, *[
-                        value.data if isinstance(value, Tensor) else value
-                        for value in node._inputs])
+                    input_grads = op.vjp(grad, node.data, *op.arrays)
                 if anomaly:
                     check_backward(node, grad, input_grads)
             except Exception as err:

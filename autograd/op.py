@@ -125,6 +125,7 @@ def apply(op_cls, inputs, params=_EMPTY):
         thread_state = state
         if thread_state.enabled:
             op.needs_grad = tuple(needs)
+            op.arrays = tuple(arrays)  # what a plain VJP reads: the arrays as recorded
             op.scope = thread_state.scope
             op.recorded_at = mutation_clock
             if thread_state.anomaly:

@@ -310,3 +310,12 @@ def test_new_thread_starts_with_grad_enabled():
         thread.start()
         thread.join(5)
     assert seen == [True]
+
+
+def test_backward_uses_the_arrays_as_recorded_even_if_data_is_rebound():
+    w = ag.Tensor(np.array([2.0, 3.0]), requires_grad=True)
+    x = ag.Tensor(np.array([5.0, 7.0]), requires_grad=True)
+    y = (w * x).sum()
+    x.data = np.array([100.0, 100.0])  # rebinding, not an in-place change: no version bump
+    y.backward()
+    np.testing.assert_array_equal(w.grad.data, [5.0, 7.0])
