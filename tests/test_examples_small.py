@@ -2,28 +2,11 @@
 writes its figures into a temporary folder."""
 import importlib.util
 import shutil
-import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def load_example(name):
-    spec = importlib.util.spec_from_file_location(f"{name}_example", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def assert_figures(folder, names):
-    for name in names:
-        path = Path(folder) / name
-        assert path.is_file() and path.stat().st_size > 0, f"{name} was not written"
-        if name.endswith(".svg"):
-            ET.fromstring(path.read_text())   # well-formed XML, not an error page
+from examples_support import assert_figures, load_example
 
 
 def test_logic_gates_perceptron_and_xor_mlp(tmp_path, capsys):
@@ -91,3 +74,12 @@ def test_mnist1d_mlp_and_cnn(tmp_path, capsys):
         assert 0.0 <= results[model] <= 1.0 and np.isfinite(results[model])
     assert "paper" in capsys.readouterr().out
     assert_figures(tmp_path, ["curves.png", "cnn_confusion_matrix.png"])
+
+
+def test_custom_op_smoke_property_tests_and_draws(tmp_path):
+    report = load_example("custom_op").main(smoke=True, out_dir=tmp_path)
+    assert report[0].startswith("property examples passed: ")
+    assert int(report[0].split(": ")[1]) > 0
+    assert "hessian at [0, 1]" in report[1]
+    figures = ["report.txt", "graph.svg" if shutil.which("dot") else "graph.dot"]
+    assert_figures(tmp_path, figures)
