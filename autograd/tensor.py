@@ -234,12 +234,10 @@ class Tensor:
 
     # --- NumPy dispatch ------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from .numpy_dispatch import dispatch_ufunc
-        return dispatch_ufunc(ufunc, method, inputs, kwargs)
+        return numpy_dispatch.dispatch_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        from .numpy_dispatch import dispatch_function
-        return dispatch_function(func, args, kwargs)
+        return numpy_dispatch.dispatch_function(func, args, kwargs)
 
 
 def _value(x):
@@ -247,6 +245,7 @@ def _value(x):
 
 
 # In-place methods (add_, mul_, zero_, __setitem__, +=, ...) and their version counting
-# live in autograd/inplace.py, which installs them on Tensor.
-from . import hooks, inplace  # noqa: E402
+# live in autograd/inplace.py, which installs them on Tensor. NumPy dispatch is imported
+# here, once, rather than inside __array_ufunc__ on every call.
+from . import hooks, inplace, numpy_dispatch  # noqa: E402
 inplace.install()
