@@ -69,9 +69,10 @@ class OpEntry:
     torch: ``callable(torch, *args, **kwargs)`` computing the same thing in PyTorch,
         for parity tests; ``None`` when PyTorch has no direct counterpart.
     numpy: NumPy functions/ufuncs that dispatch to this op when given Tensors.
-    second_order: whether gradgradcheck applies (False for piecewise-linear ops whose
-        second derivative is zero almost everywhere is still True; False only where
-        the first derivative itself is not differentiable through our graph).
+    second_order: whether the generated tests run gradgradcheck on it. True for every
+        differentiable op (piecewise-linear ones included: their second derivative is
+        zero away from kinks); set False only for an op whose VJP cannot itself be
+        differentiated. Non-differentiable ops get False automatically.
     """
 
     name: str
