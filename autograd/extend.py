@@ -1,0 +1,43 @@
+"""The public door for whoever writes ops or layers (``nn`` and ``viz`` included).
+
+    from autograd.extend import Op, register, apply, value_of
+
+    @register("log_cosh", method=True, sample=..., torch=...)
+    class LogCosh(Op):
+        def forward(self, x):
+            return np.logaddexp(x, -x) - np.log(2.0)
+
+        def vjp(self, g, out, x):
+            return (g * tanh(x),)
+
+Everything here is stable API; names outside this module and ``autograd/__init__``
+that start with an underscore are the engine's own business.
+"""
+import contextlib
+
+from .grad_mode import state
+from .inplace import bump_version
+from .op import REGISTRY, Op, OpEntry, apply, functions, register, value_of
+
+__all__ = ["Op", "OpEntry", "REGISTRY", "register", "apply", "value_of", "functions",
+           "bump_version", "name_scope", "current_scope"]
+
+
+@contextlib.contextmanager
+def name_scope(path):
+    """Tag every op recorded inside the block with the dotted module ``path``.
+
+    ``nn.Module.__call__`` uses it so that graph drawings group ops by layer and anomaly
+    messages name the layer; nest freely (the outer scope comes back afterwards).
+    """
+    outer = state.scope
+    state.scope = path
+    try:
+        yield path
+    finally:
+        state.scope = outer
+
+
+def current_scope():
+    """The dotted module path of the innermost ``name_scope`` (None at top level)."""
+    return state.scope
