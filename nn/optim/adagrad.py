@@ -12,12 +12,15 @@ class Adagrad(Optimizer):
         sum += g * g;  p -= clr * g / (sqrt(sum) + eps)
 
     State (created for every parameter at construction, as in PyTorch): ``step``, ``sum``.
+    ``foreach=None`` (default) fuses the update of a whole group into one pass over
+    flat buffers when it can; ``foreach=False`` updates one tensor at a time (same numbers).
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-                 initial_accumulator_value=0.0, eps=1e-10, *, maximize=False):
+                 initial_accumulator_value=0.0, eps=1e-10, *, maximize=False, foreach=None):
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize,
+                        foreach=foreach)
         self._check_group(defaults)
         super().__init__(params, defaults)
 
@@ -38,6 +41,11 @@ class Adagrad(Optimizer):
                            weight_decay=group["weight_decay"], eps=group["eps"],
                            initial_accumulator_value=group["initial_accumulator_value"])
 
+    _counts_steps = True
+
+    def _state_names(self, hyper):
+        return ("sum",)
+
     def _update(self, param, grad, state, *, lr, lr_decay, eps, weight_decay,
                 initial_accumulator_value, maximize, **_):
         self._init_state(state, param, initial_accumulator_value)
@@ -46,6 +54,22 @@ class Adagrad(Optimizer):
             grad = -grad
         if weight_decay:
             grad = grad + float(weight_decay) * param
-        step_lr = float(lr) / (1.0 + (state["step"] - 1) * float(lr_decay))
-        state["sum"] += grad * grad
-        param -= step_lr * (grad / (np.sqrt(state["sum"]) + float(eps)))
+        param -= self._direction(grad, state["sum"], state["step"], lr=lr, lr_decay=lr_decay,
+                                 eps=eps)
+
+    def _fused_update(self, layout, *, lr, lr_decay, eps, weight_decay, maximize, **_):
+        grad = layout.grad
+        if maximize:
+            np.negative(grad, out=grad)
+        if weight_decay:
+            grad += float(weight_decay) * layout.params_flat()
+        np.copyto(layout.delta, self._direction(grad, layout.buffers["sum"], layout.step, lr=lr,
+                                                lr_decay=lr_decay, eps=eps))
+        return None
+
+    @staticmethod
+    def _direction(grad, accumulated, step, *, lr, lr_decay, eps):
+        """Add ``grad**2`` to ``accumulated``; return the step (``p -= it``)."""
+        step_lr = float(lr) / (1.0 + (step - 1) * float(lr_decay))
+        accumulated += grad * grad
+        return step_lr * (grad / (np.sqrt(accumulated) + float(eps)))

@@ -14,6 +14,8 @@ class Adam(Optimizer):
         p -= lr / (1 - beta1**t) * m / (sqrt(v_hat) / sqrt(1 - beta2**t) + eps)
 
     State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq`` (and ``max_exp_avg_sq``).
+    ``foreach=None`` (default) fuses the update of a whole group into one pass over
+    flat buffers when it can; ``foreach=False`` updates one tensor at a time (same numbers).
 
     Raises:
         ValueError: negative lr, eps or weight_decay, or betas outside [0, 1), naming it.
@@ -22,9 +24,9 @@ class Adam(Optimizer):
     decoupled_weight_decay = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, maximize=False, foreach=None):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize)
+                        amsgrad=amsgrad, maximize=maximize, foreach=foreach)
         self._check_group(defaults)
         super().__init__(params, defaults)
 
@@ -39,27 +41,48 @@ class Adam(Optimizer):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"{name}: betas[{index}] must be in [0, 1), got {beta!r}")
 
+    _counts_steps = True
+
+    def _state_names(self, hyper):
+        names = ("exp_avg", "exp_avg_sq")
+        return names + ("max_exp_avg_sq",) if hyper["amsgrad"] else names
+
     def _update(self, param, grad, state, *, lr, betas, eps, weight_decay, amsgrad, maximize,
                 **_):
-        lr, eps, weight_decay = float(lr), float(eps), float(weight_decay)
-        beta1, beta2 = float(betas[0]), float(betas[1])
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param)
-            state["exp_avg_sq"] = np.zeros_like(param)
-            if amsgrad:
-                state["max_exp_avg_sq"] = np.zeros_like(param)
+            for name in self._state_names({"amsgrad": amsgrad}):
+                state[name] = np.zeros_like(param)
         state["step"] += 1
-        step = state["step"]
         if maximize:
             grad = -grad
-        if weight_decay:
-            if self.decoupled_weight_decay:
-                param *= 1.0 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        if weight_decay and self.decoupled_weight_decay:
+            param *= 1.0 - float(lr) * float(weight_decay)
+        elif weight_decay:
+            grad = grad + float(weight_decay) * param
+        param -= self._moments_step(grad, state, np.empty_like(param), state["step"], lr=lr,
+                                    betas=betas, eps=eps, amsgrad=amsgrad)
+
+    def _fused_update(self, layout, *, lr, betas, eps, weight_decay, amsgrad, maximize, **_):
+        grad = layout.grad
+        if maximize:
+            np.negative(grad, out=grad)
+        decay = None
+        if weight_decay and self.decoupled_weight_decay:
+            decay = 1.0 - float(lr) * float(weight_decay)
+        elif weight_decay:
+            grad += float(weight_decay) * layout.params_flat()
+        self._moments_step(grad, layout.buffers, layout.delta, layout.step, lr=lr, betas=betas,
+                           eps=eps, amsgrad=amsgrad)
+        return decay
+
+    @staticmethod
+    def _moments_step(grad, state, scratch, step, *, lr, betas, eps, amsgrad):
+        """Advance the moments in ``state`` and return the step ``scratch`` (p -= it)."""
+        lr, eps = float(lr), float(eps)
+        beta1, beta2 = float(betas[0]), float(betas[1])
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        scratch = np.subtract(grad, exp_avg, out=np.empty_like(param))
+        np.subtract(grad, exp_avg, out=scratch)
         scratch *= 1.0 - beta1
         exp_avg += scratch                       # exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq *= beta2
@@ -77,7 +100,7 @@ class Adam(Optimizer):
         scratch += eps
         np.divide(exp_avg, scratch, out=scratch)
         scratch *= step_size
-        param -= scratch
+        return scratch
 
 
 class AdamW(Adam):
@@ -89,6 +112,6 @@ class AdamW(Adam):
     decoupled_weight_decay = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, maximize=False, foreach=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize)
+                         amsgrad=amsgrad, maximize=maximize, foreach=foreach)

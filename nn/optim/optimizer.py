@@ -13,9 +13,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from autograd.grad_mode import enable_grad, no_grad
-from autograd.inplace import bump_version
-from autograd.tensor import Tensor
+from autograd import Tensor, enable_grad, no_grad
+from autograd.extend import bump_version
+
+from .flat_state import build_layout
 
 
 def check_non_negative(owner, **values):
@@ -42,6 +43,7 @@ class Optimizer:
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
+        self._layouts = {}   # group index -> FlatLayout (or None) for the fused path
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or "
                             f"dicts (e.g. model.parameters()), got a single Tensor")
@@ -106,27 +108,108 @@ class Optimizer:
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss.
 
+        A group whose parameters all have gradients of one floating dtype takes the
+        fused path (one pass over flat buffers, see ``flat_state``) unless its
+        ``foreach`` is False; otherwise each parameter is updated on its own. Both
+        give the same numbers.
+
         Returns the closure's loss, or None.
         """
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        step_name = f"{type(self).__name__}.step"
         with no_grad():
-            for group in self.param_groups:
+            for index, group in enumerate(self.param_groups):
                 hyper = {key: value for key, value in group.items() if key != "params"}
-                for param in group["params"]:
-                    if param.grad is None:
-                        continue
-                    if param.grad.shape != param.shape:
-                        raise ValueError(f"{type(self).__name__}: a parameter of shape "
-                                         f"{param.shape} has a gradient of shape "
-                                         f"{param.grad.shape}")
-                    data = _writable_data(param)
-                    self._update(data, param.grad.data, self.state[param], **hyper)
-                    bump_version(param, step_name)
+                if hyper.get("foreach") is not False and self._fused_step(index, group, hyper):
+                    continue
+                self._step_each(group["params"], hyper)
         return loss
+
+    def _step_each(self, params, hyper):
+        """The per-tensor path: ``_update`` once per parameter that has a gradient."""
+        step_name = f"{type(self).__name__}.step"
+        state = self.state
+        for param in params:
+            grad = param.grad
+            if grad is None:
+                continue
+            if grad.shape != param.shape:
+                raise ValueError(f"{type(self).__name__}: a parameter of shape "
+                                 f"{param.shape} has a gradient of shape {grad.shape}")
+            self._update(_writable_data(param), grad.data, state[param], **hyper)
+            bump_version(param, step_name)
+
+    def _fused_step(self, index, group, hyper):
+        """Update the whole group through its flat layout; False if it can't be fused.
+
+        The layout is checked every step (cheap identity tests) and rebuilt when the
+        parameters, their dtype, or the state arrays behind it have changed.
+        """
+        if type(self)._fused_update is Optimizer._fused_update:
+            return False
+        params = group["params"]
+        names = self._state_names(hyper)
+        counts_steps = self._counts_steps
+        layout = self._layouts.get(index)
+        valid = (layout is not None and layout.names == names
+                 and layout.ids == tuple(map(id, params)))
+        dtype = layout.dtype if valid else None
+        state, grads = self.state, []
+        for position, param in enumerate(params):
+            grad = param.grad
+            if grad is None:
+                return False
+            grad = grad.data
+            data = param.data
+            if grad.dtype != data.dtype or grad.shape != data.shape:
+                return False
+            if valid:
+                entry = state[param]
+                if (data.dtype != dtype or data.shape != layout.shapes[position]
+                        or (counts_steps and entry.get("step") != layout.step)
+                        or any(entry.get(name) is not layout.views[name][position]
+                               for name in names)):
+                    valid = False
+            grads.append(grad.reshape(-1))
+        if not valid:
+            layout = build_layout(params, [state[param] for param in params], names,
+                                  counts_steps)
+            self._layouts[index] = layout
+            if layout is None:
+                return False
+        np.concatenate(grads, out=layout.grad)
+        layout.step += 1
+        decay = self._fused_update(layout, **hyper)
+        layout.fresh = False
+        step_name = f"{type(self).__name__}.step"
+        for param, delta in zip(params, layout.deltas):
+            data = _writable_data(param)
+            if decay is not None:
+                data *= decay
+            data -= delta
+            bump_version(param, step_name)
+        if counts_steps:
+            for param in params:
+                state[param]["step"] = layout.step
+        return True
+
+    # What a subclass provides for the fused path: the names of its state buffers for
+    # a group's hyperparameters, whether it keeps a ``step`` count, and the update.
+    _counts_steps = False
+
+    def _state_names(self, hyper):
+        """The names of the per-parameter state arrays this group's update keeps."""
+        return ()
+
+    def _fused_update(self, layout, **hyper):
+        """Fill ``layout.delta`` (``p -= delta``) from ``layout.grad`` and the flat state.
+
+        Returns a factor every parameter is multiplied by first (decoupled weight
+        decay), or None. Must compute exactly what ``_update`` computes per tensor.
+        """
+        raise NotImplementedError
 
     def _update(self, param, grad, state, **hyper):
         """Update the ndarray ``param`` in place from ``grad``; ``state`` is its dict."""
