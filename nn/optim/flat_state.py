@@ -24,7 +24,8 @@ class FlatLayout:
     Attributes:
         ids: ``id`` of each parameter, in group order (the layout fits only that list).
         dtype: the one floating dtype of every parameter, gradient and state buffer.
-        buffers: state name -> flat array; ``views[name][i]`` is parameter i's view.
+        buffers: state name -> flat array; ``views[name][i]`` is parameter i's view,
+            and ``param_views[i]`` parameter i's views in ``names`` order.
         grad: the gathered gradients of the step being taken (the update may overwrite it).
         delta: the update's result; ``deltas[i]`` is what parameter i subtracts.
         step: the step count shared by every parameter (counting optimizers).
@@ -42,6 +43,8 @@ class FlatLayout:
         bounds = np.cumsum([0] + sizes).tolist()
         self.buffers = {name: np.zeros(total, dtype) for name in self.names}
         self.views = {name: self._split(flat, bounds) for name, flat in self.buffers.items()}
+        self.param_views = tuple(zip(*(self.views[name] for name in self.names))) or (
+            ((),) * len(params))
         self.grad = np.empty(total, dtype)
         self.delta = np.empty(total, dtype)
         self.deltas = self._split(self.delta, bounds)

@@ -155,23 +155,26 @@ class Optimizer:
         layout = self._layouts.get(index)
         valid = (layout is not None and layout.names == names
                  and layout.ids == tuple(map(id, params)))
-        dtype = layout.dtype if valid else None
+        if valid:
+            dtype, step, shapes, param_views = (layout.dtype, layout.step, layout.shapes,
+                                                layout.param_views)
         state, grads = self.state, []
         for position, param in enumerate(params):
             grad = param.grad
             if grad is None:
                 return False
-            grad = grad.data
-            data = param.data
+            grad, data = grad.data, param.data
             if grad.dtype != data.dtype or grad.shape != data.shape:
                 return False
             if valid:
                 entry = state[param]
-                if (data.dtype != dtype or data.shape != layout.shapes[position]
-                        or (counts_steps and entry.get("step") != layout.step)
-                        or any(entry.get(name) is not layout.views[name][position]
-                               for name in names)):
+                if (data.dtype != dtype or data.shape != shapes[position]
+                        or (counts_steps and entry.get("step") != step)):
                     valid = False
+                else:
+                    for name, view in zip(names, param_views[position]):
+                        if entry.get(name) is not view:
+                            valid = False
             grads.append(grad.reshape(-1))
         if not valid:
             layout = build_layout(params, [state[param] for param in params], names,
