@@ -1,19 +1,32 @@
 """Training speed and peak memory: the source notes' Fashion-MNIST MLP, three ways.
 
 784-256-128-64-32-10, BatchNorm1d before LeakyReLU(0.01) in every hidden layer, He
-initialisation, softmax cross-entropy, Adam lr 1e-3, batch 100, float32, 60,000
-training images. The same initial weights and batch order go to:
+initialisation, softmax cross-entropy, Adam lr 1e-3, float32, Fashion-MNIST's 60,000
+training images (--batch 100 by default). The same initial weights and batch order go to:
 
     ours   autograd + nn (nn.Sequential, nn.CrossEntropyLoss, nn.optim.Adam)
     numpy  a hand-written NumPy forward/backward of the same model (same math)
-    torch  PyTorch on the CPU, torch.set_num_threads(all cores, or --threads)
+    torch  PyTorch on the CPU
 
-Each runs in its own subprocess (so that peak RSS, VmHWM, is its own), in one run of
-this script; the report gives the median epoch time over --epochs epochs, the ratios,
-and the peak memory of each process. Images are kept as uint8 and scaled per batch
-(--preload-float32 converts the whole set first), identically for all three.
+Each runs in its own long-lived subprocess (so that peak RSS, VmHWM, is its own). The
+parent interleaves them: in each of --rounds rounds every process trains --steps steps
+(a fraction of an epoch, continuing where the last round stopped), one after another,
+in an order that rotates from round to round. The report gives the median time per
+step, the median of the per-round ratios (paired: both measured within seconds of
+each other, which cancels most of a shared machine's drift), CPU time and peak memory.
 
-Run by hand:  python benchmarks/train_mlp.py [--epochs 3] [--limit 60000] [--preload-float32]
+Threads: by default the children inherit this environment unchanged, so ours runs with
+nn's BLAS-thread default (nn/threads.py) and torch with its own; --threads N sets
+OPENBLAS/OMP/MKL_NUM_THREADS=N (and torch's threads) in every child. --thread-pair
+instead times ours with the inherited environment against ours with
+OPENBLAS_NUM_THREADS=1; --busy starts one CPU-bound process beside the run.
+
+Images are kept as uint8 and scaled per batch (--preload-float32 converts the whole
+set first), identically for all. This checkout's autograd and nn are the ones timed.
+
+--baseline DIR adds "ours" from another checkout (e.g. main) for before/after figures.
+
+Run by hand:  python benchmarks/train_mlp.py [--batch 100] [--rounds 5] [--steps 100]
 """
 import argparse
 import gzip
@@ -26,9 +39,12 @@ import time
 
 import numpy as np
 
+# Time this checkout's packages (or, in a --baseline child, another checkout's).
+sys.path.insert(0, os.environ.get("TRAIN_MLP_CHECKOUT")
+                or os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
 SIZES = (784, 256, 128, 64, 32, 10)
-BATCH = 100
 LR = 1e-3
 BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
@@ -92,9 +108,19 @@ def initial_weights():
             for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:])]
 
 
-def epoch_order(n, epoch):
+def epoch_order(n, epoch, batch):
     """The batch order of one epoch: the same permutation for every implementation."""
-    return np.random.default_rng(SEED + 1 + epoch).permutation(n).reshape(-1, BATCH)
+    count = n // batch
+    return np.random.default_rng(SEED + 1 + epoch).permutation(n)[:count * batch].reshape(
+        count, batch)
+
+
+def batches(n, batch):
+    """Batch indices forever, epoch after epoch."""
+    epoch = 0
+    while True:
+        yield from epoch_order(n, epoch, batch)
+        epoch += 1
 
 
 # --- hand-written NumPy ----------------------------------------------------------------------
@@ -218,7 +244,8 @@ def ours_trainer(weights):
 # --- PyTorch ---------------------------------------------------------------------------------
 def torch_trainer(weights):
     import torch
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", os.cpu_count())))
+    if os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     layers = []
     for index, (fan_in, fan_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
         layers.append(torch.nn.Linear(fan_in, fan_out))
@@ -256,84 +283,161 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_one(name, epochs, limit, preload_float32=False):
-    """Train ``epochs`` epochs with one implementation; a dict of timings and losses."""
+def serve(name, batch, limit, preload_float32):
+    """The child: build the trainer, then answer "run STEPS" with timings, "done" with
+    the peak RSS and mean losses, one JSON line each."""
     x, labels = load_training_set(limit, preload_float32)
     train_step = TRAINERS[name](initial_weights())
-    times, cpu_times, losses = [], [], []
-    for epoch in range(epochs):
-        order = epoch_order(len(x), epoch)
-        start, start_cpu, total = time.perf_counter(), time.process_time(), 0.0
-        for batch in order:
-            total += train_step(as_float_batch(x[batch]), labels[batch])
-        times.append(time.perf_counter() - start)
-        cpu_times.append(time.process_time() - start_cpu)
-        losses.append(total / len(order))
-    return {"name": name, "epoch_seconds": times, "epoch_cpu_seconds": cpu_times,
-            "mean_losses": losses, "peak_rss_mb": peak_rss_mb()}
+    order, losses = batches(len(x), batch), []
+    train_step(as_float_batch(x[:batch]), labels[:batch])  # warm-up: imports, first buffers
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        command = line.split()
+        if command[0] == "run":
+            start, start_cpu, total = time.perf_counter(), time.process_time(), 0.0
+            for _ in range(int(command[1])):
+                indices = next(order)
+                total += train_step(as_float_batch(x[indices]), labels[indices])
+            print(json.dumps({"seconds": time.perf_counter() - start,
+                              "cpu_seconds": time.process_time() - start_cpu}), flush=True)
+            losses.append(total / int(command[1]))
+        else:
+            print(json.dumps({"peak_rss_mb": peak_rss_mb(), "mean_losses": losses}), flush=True)
+            return
 
 
-def run_in_subprocess(name, epochs, limit, preload_float32=False, threads=None):
-    command = [sys.executable, os.path.abspath(__file__), "--child", name,
-               "--epochs", str(epochs)] + (["--limit", str(limit)] if limit else []) + (
-               ["--preload-float32"] if preload_float32 else [])
-    # BLAS and OpenMP read their thread counts when they load: set them for the child.
-    threads = str(threads or os.cpu_count())
-    env = dict(os.environ, OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
-               MKL_NUM_THREADS=threads)
-    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
-    if done.returncode != 0:
-        raise RuntimeError(f"{name} run failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+class Worker:
+    """One implementation in its own process, driven round by round."""
+
+    def __init__(self, label, name, batch, limit, preload_float32, env):
+        command = [sys.executable, os.path.abspath(__file__), "--child", name,
+                   "--batch", str(batch)] + (["--limit", str(limit)] if limit else []) + (
+                   ["--preload-float32"] if preload_float32 else [])
+        self.label, self.name = label, name
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True, env=env)
+        self.reply()
+        self.step_seconds, self.step_cpu_seconds = [], []
+
+    def reply(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.label}: the child process failed (see its stderr)")
+        return json.loads(line)
+
+    def run(self, steps):
+        self.process.stdin.write(f"run {steps}\n")
+        self.process.stdin.flush()
+        answer = self.reply()
+        self.step_seconds.append(answer["seconds"] / steps)
+        self.step_cpu_seconds.append(answer["cpu_seconds"] / steps)
+
+    def finish(self):
+        self.process.stdin.write("done\n")
+        self.process.stdin.flush()
+        answer = self.reply()
+        self.process.wait()
+        self.peak_rss_mb, self.mean_losses = answer["peak_rss_mb"], answer["mean_losses"]
 
 
-def report(results):
-    by_name = {result["name"]: result for result in results}
-    medians = {name: statistics.median(result["epoch_seconds"]) for name, result in by_name.items()}
-    cpu = {name: statistics.median(result["epoch_cpu_seconds"]) for name, result in by_name.items()}
-    lines = [f"{'impl':<7}{'median epoch s':>15}{'(CPU s)':>9}{'epochs s':>22}{'peak RSS MiB':>14}"
-             f"{'mean loss per epoch':>24}"]
-    for name, result in by_name.items():
-        epochs = " ".join(f"{t:.2f}" for t in result["epoch_seconds"])
-        losses = " ".join(f"{loss:.4f}" for loss in result["mean_losses"])
-        lines.append(f"{name:<7}{medians[name]:>15.3f}{cpu[name]:>9.2f}{epochs:>22}"
-                     f"{result['peak_rss_mb']:>14.0f}{losses:>24}")
-    if "ours" in medians:
-        for other in ("numpy", "torch"):
-            if other in medians:
-                memory = by_name["ours"]["peak_rss_mb"] / by_name[other]["peak_rss_mb"]
-                lines.append(f"ours / {other}: epoch time x{medians['ours'] / medians[other]:.3f} "
-                             f"(CPU time x{cpu['ours'] / cpu[other]:.3f}), peak RSS x{memory:.3f}")
+def child_environment(threads):
+    env = dict(os.environ)
+    if threads:
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = str(threads)
+    return env
+
+
+def measure(workers, rounds, steps):
+    """Interleaved rounds; the first process of each round rotates."""
+    for number in range(rounds):
+        for offset in range(len(workers)):
+            workers[(number + offset) % len(workers)].run(steps)
+    for worker in workers:
+        worker.finish()
+
+
+def report(workers, batch):
+    lines = [f"{'run':<12}{'ms/step':>9}{'(CPU ms)':>10}{'rounds ms/step':>36}{'peak RSS MiB':>14}"
+             f"{'  mean loss, first and last round'}"]
+    for worker in workers:
+        rounds = " ".join(f"{1e3 * t:.2f}" for t in worker.step_seconds)
+        lines.append(f"{worker.label:<12}{1e3 * statistics.median(worker.step_seconds):>9.3f}"
+                     f"{1e3 * statistics.median(worker.step_cpu_seconds):>10.3f}{rounds:>36}"
+                     f"{worker.peak_rss_mb:>14.0f}  {worker.mean_losses[0]:.4f} "
+                     f"{worker.mean_losses[-1]:.4f}")
+    first = workers[0]
+    for other in workers[1:]:
+        paired = statistics.median(a / b for a, b in zip(first.step_seconds, other.step_seconds))
+        cpu = statistics.median(a / b for a, b in zip(first.step_cpu_seconds,
+                                                      other.step_cpu_seconds))
+        memory = first.peak_rss_mb / other.peak_rss_mb
+        lines.append(f"{first.label} / {other.label} (batch {batch}): time x{paired:.3f} (median of "
+                     f"per-round ratios), CPU time x{cpu:.3f}, peak RSS x{memory:.3f}")
     return "\n".join(lines)
 
 
-def main(epochs=3, limit=None, implementations=IMPLEMENTATIONS, preload_float32=False,
-         threads=None):
-    """Run each implementation in its own process; returns (report text, results)."""
-    results = [run_in_subprocess(name, epochs, limit, preload_float32, threads)
-               for name in implementations]
-    return report(results), results
+def main(batch=100, rounds=5, steps=100, limit=None, implementations=IMPLEMENTATIONS,
+         preload_float32=False, threads=None, thread_pair=False, baseline=None):
+    """Run the interleaved measurement; returns (report text, workers)."""
+    if thread_pair:
+        plans = [("ours", "ours", child_environment(None)),
+                 ("ours 1 thr", "ours", child_environment(1))]
+    else:
+        names = ["ours"] + [name for name in implementations if name != "ours"] \
+            if "ours" in implementations else list(implementations)
+        plans = [(name, name, child_environment(threads)) for name in names]
+        if baseline:
+            plans.append(("ours@base", "ours", dict(child_environment(threads),
+                                                    TRAIN_MLP_CHECKOUT=baseline)))
+    workers = [Worker(label, name, batch, limit, preload_float32, env)
+               for label, name, env in plans]
+    measure(workers, rounds, steps)
+    return report(workers, batch), workers
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=100, help="training steps per round")
     parser.add_argument("--limit", type=int, default=None,
-                        help="use only the first N images (a multiple of 100), for a quick run")
+                        help="use only the first N images, for a quick run")
     parser.add_argument("--impl", nargs="+", choices=IMPLEMENTATIONS, default=list(IMPLEMENTATIONS))
     parser.add_argument("--preload-float32", action="store_true",
                         help="convert the whole training set to float32 up front")
     parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS/torch threads per process (default: every core)")
+                        help="BLAS/OpenMP/torch threads in every child (default: inherit the "
+                             "environment, i.e. each library's own default)")
+    parser.add_argument("--thread-pair", action="store_true",
+                        help="time ours with the inherited environment against ours with "
+                             "OPENBLAS_NUM_THREADS=1")
+    parser.add_argument("--baseline", metavar="CHECKOUT",
+                        help="also time ours from another checkout of the project (a "
+                             "before/after comparison in one run), e.g. the main branch")
+    parser.add_argument("--busy", action="store_true",
+                        help="keep one CPU-bound process running beside the measurement")
     parser.add_argument("--child", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_one(args.child, args.epochs, args.limit, args.preload_float32)))
-    else:
-        print(f"Fashion-MNIST MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, float32, "
-              f"{os.cpu_count()} CPU cores, {args.threads or os.cpu_count()} threads, median of "
-              f"{args.epochs} epochs, images "
-              f"{'preloaded as float32' if args.preload_float32 else 'uint8, scaled per batch'}; "
-              f"load average before: {os.getloadavg()[0]:.2f}")
-        print(main(args.epochs, args.limit, args.impl, args.preload_float32, args.threads)[0])
-        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        serve(args.child, args.batch, args.limit, args.preload_float32)
+        sys.exit()
+    blas_variables = {name: os.environ[name] for name in ("OPENBLAS_NUM_THREADS",
+                      "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NN_NUM_THREADS",
+                      "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name in os.environ}
+    print(f"Fashion-MNIST MLP {'-'.join(map(str, SIZES))}, batch {args.batch}, float32, "
+          f"{os.cpu_count()} CPU cores, threads: "
+          f"{args.threads or 'inherited'} {blas_variables or '(no thread variables set)'}; "
+          f"{args.rounds} interleaved rounds of {args.steps} steps"
+          f"{', one busy process beside' if args.busy else ''}; images "
+          f"{'preloaded as float32' if args.preload_float32 else 'uint8, scaled per batch'}; "
+          f"load average before: {os.getloadavg()[0]:.2f}")
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy else None
+    try:
+        print(main(args.batch, args.rounds, args.steps, args.limit, args.impl,
+                   args.preload_float32, args.threads, args.thread_pair, args.baseline)[0])
+    finally:
+        if busy is not None:
+            busy.kill()
+            busy.wait()
+    print(f"load average after: {os.getloadavg()[0]:.2f}")

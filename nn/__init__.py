@@ -11,6 +11,9 @@ dropout (autograd's default generator).
 """
 from autograd.factories import manual_seed
 
+from . import threads  # the BLAS thread default (see nn/threads.py), set before any work
+from .threads import get_num_threads, set_num_threads
+
 from . import ops  # registers the layer ops (conv2d, batch_norm, ...) with autograd
 from . import functional, init
 from .activations import *  # noqa: F401,F403

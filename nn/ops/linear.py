@@ -1,7 +1,9 @@
 """The affine map of Linear as one op: x @ weight.T + bias."""
 import numpy as np
 
-from autograd.op import Op, functions, register
+from autograd.extend import Op, functions, register
+
+from ..threads import gemm_threads
 
 
 def _linear_sample(strategies):
@@ -34,7 +36,8 @@ class Linear(Op):
         if np.shape(x)[-1:] != np.shape(weight)[1:]:
             raise ValueError(f"linear: expected x of shape (..., {np.shape(weight)[1]}) for a "
                              f"weight of shape {np.shape(weight)}, got x of shape {np.shape(x)}")
-        out = np.matmul(x, weight.T)
+        with gemm_threads(np.size(x) * np.shape(weight)[0]):
+            out = np.matmul(x, weight.T)
         if bias is not None:
             if np.shape(bias) != np.shape(weight)[:1]:
                 raise ValueError(f"linear: expected bias of shape {np.shape(weight)[:1]}, "
@@ -44,13 +47,14 @@ class Linear(Op):
 
     def vjp(self, g, out, x, weight, bias):
         needs_x, needs_weight, needs_bias = self.needs_grad
-        grad_x = g @ weight if needs_x else None
-        grad_weight = grad_bias = None
-        if needs_weight:
-            if g.ndim == 2:
-                grad_weight = g.T @ x
-            else:  # fold the batch dimensions: sum over them of outer(g, x)
-                grad_weight = g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+        with gemm_threads(g.size * weight.shape[-1]):
+            grad_x = g @ weight if needs_x else None
+            grad_weight = grad_bias = None
+            if needs_weight:
+                if g.ndim == 2:
+                    grad_weight = g.T @ x
+                else:  # fold the batch dimensions: sum over them of outer(g, x)
+                    grad_weight = g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
         if needs_bias:
             grad_bias = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
         return grad_x, grad_weight, grad_bias
