@@ -10,13 +10,13 @@ Class-indexed losses take inputs of shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, .
 """
 import numpy as np
 
-from autograd.op import functions
-from autograd.tensor import Tensor
+from autograd import Tensor
+from autograd.extend import functions
 
 from .module import Module
 from .ops.loss_ops import (binary_cross_entropy as _binary_cross_entropy_op,
                            binary_cross_entropy_with_logits as _bce_with_logits_op,
-                           softmax_cross_entropy)
+                           softmax_cross_entropy, softmax_cross_entropy_labels)
 
 __all__ = ["MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
            "CrossEntropyLoss", "NLLLoss"]
@@ -277,6 +277,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         # probabilities, or one-hot rows in any numeric dtype.
         return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
     flat, counted = _class_labels(name, target, input, batch_shape, classes, ignore_index)
+    if counted is None and weight is None and not label_smoothing:
+        # The common case: plain labels, all counted; no one-hot targets to build.
+        if reduction == "none":
+            return softmax_cross_entropy_labels(rows, flat).reshape(batch_shape)
+        scale = 1.0 if reduction == "sum" else 1.0 / flat.size
+        return softmax_cross_entropy_labels(rows, flat, reduction="sum", scale=scale)
     row_target, divisor = _label_targets(flat, counted, classes, weight, label_smoothing,
                                          input.dtype)
     return _softmax_cross_entropy(rows, row_target, batch_shape, reduction, divisor)

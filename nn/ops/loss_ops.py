@@ -13,8 +13,8 @@ plain backward, where everything is an ndarray.
 """
 import numpy as np
 
-from autograd.op import Op, functions, register
-from autograd.tensor import Tensor
+from autograd import Tensor
+from autograd.extend import Op, functions, register, value_of
 
 # PyTorch clamps log(p) and log(1 - p) at -100 in binary_cross_entropy, and divides
 # its gradient by max(p * (1 - p), 1e-12).
@@ -107,6 +107,63 @@ class SoftmaxCrossEntropy(Op):
         return grad_logits, grad_target
 
 
+def _labels_sample(st):
+    """Logits (rows, classes) and integer labels, per-row or summed with a scale."""
+    @st.st.composite
+    def draw(draw):
+        rows, classes = draw(st.st.integers(1, 4)), draw(st.st.integers(1, 5))
+        logits = draw(st.arrays((rows, classes)))
+        labels = draw(st.hnp.arrays(np.int64, (rows,), elements=st.st.integers(0, classes - 1)))
+        options = draw(st.st.sampled_from([{}, {"reduction": "sum"},
+                                           {"reduction": "sum", "scale": 0.25}]))
+        return (logits, labels), options
+    return draw()
+
+
+def _torch_labels_cross_entropy(torch, logits, labels, reduction="none", scale=1.0):
+    return torch.nn.functional.cross_entropy(logits, labels, reduction=reduction) * scale
+
+
+@register("softmax_cross_entropy_labels", sample=_labels_sample,
+          torch=_torch_labels_cross_entropy)
+class SoftmaxCrossEntropyLabels(Op):
+    """``softmax_cross_entropy`` for integer class ``labels`` (one per row of ``logits``,
+    shape (M, C), each in [0, C)): ``logsumexp(row) - row[label]``, per row or summed
+    times ``scale``. The same numbers as one-hot targets, without building them:
+    the loss picks one logit per row and d/dlogits = softmax - one_hot(label).
+    """
+    def forward(self, logits, labels, *, reduction="none", scale=1.0):
+        if reduction not in ("none", "sum"):
+            raise ValueError(f"softmax_cross_entropy_labels: reduction must be 'none' or "
+                             f"'sum', got {reduction!r}")
+        shifted = logits - np.maximum.reduce(logits, axis=-1, keepdims=True)
+        softmax = np.exp(shifted)
+        total = np.add.reduce(softmax, axis=-1, keepdims=True)
+        softmax /= total
+        picked = np.arange(len(labels)), labels
+        rows = np.log(total[:, 0]) - shifted[picked]
+        self.softmax, self.picked = softmax, picked
+        self.reduction, self.scale = reduction, scale
+        if reduction == "none":
+            return rows * scale if scale != 1.0 else rows
+        return np.asarray(np.add.reduce(rows) * scale, dtype=rows.dtype)
+
+    def vjp(self, g, out, logits, labels):
+        if not self.needs_grad[0]:
+            return None, None
+        if self.scale != 1.0:
+            g = g * self.scale
+        if self.reduction == "none":
+            g = g.reshape(g.shape + (1,))
+        if isinstance(g, Tensor):
+            # Under create_graph the softmax must be a differentiable function of logits.
+            one_hot = np.eye(logits.shape[-1], dtype=logits.dtype)[value_of(labels)]
+            return g * (exp(_log_softmax_last(logits)) - one_hot), None
+        grad = self.softmax.copy()
+        grad[self.picked] -= 1
+        return g * grad, None
+
+
 @register("binary_cross_entropy",
           sample=lambda st: _same_shape_pair(st, low1=0.05, high1=0.95, low2=0.0, high2=1.0),
           torch=lambda torch, probs, target:
@@ -174,7 +231,9 @@ class BinaryCrossEntropyWithLogits(Op):
         return grad_logits, grad_target, grad_pos_weight
 
 
-softmax_cross_entropy, binary_cross_entropy, binary_cross_entropy_with_logits = functions(
-    "softmax_cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits")
+(softmax_cross_entropy, softmax_cross_entropy_labels, binary_cross_entropy,
+ binary_cross_entropy_with_logits) = functions(
+    "softmax_cross_entropy", "softmax_cross_entropy_labels", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits")
 exp, log, log1p, sum, maximum, sigmoid, softplus = functions(
     "exp", "log", "log1p", "sum", "maximum", "sigmoid", "softplus")
