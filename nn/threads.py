@@ -37,6 +37,14 @@ BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
 LOAD_REFRESH_SECONDS = 1.0
 
 
+def _usable_cores():
+    """The cores this process may run on (its affinity mask, e.g. under taskset)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 class _Policy:
     """The BLAS libraries' controllers and the current choice ("auto", an int, or None
     when the user's environment decides)."""
@@ -44,7 +52,7 @@ class _Policy:
     def __init__(self):
         self.controllers = None
         self.choice = None
-        self.cores = os.cpu_count() or 1
+        self.cores = _usable_cores()
         self.current = None
         self.free_cores, self.load_read_at = 1, -math.inf
 
