@@ -358,14 +358,14 @@ def measure(workers, rounds, steps):
 
 
 def report(workers, batch):
-    lines = [f"{'run':<12}{'ms/step':>9}{'(CPU ms)':>10}{'rounds ms/step':>36}{'peak RSS MiB':>14}"
-             f"{'  mean loss, first and last round'}"]
+    lines = [f"{'run':<12}{'ms/step':>9}{'(CPU ms)':>10}{'peak RSS MiB':>14}"
+             f"{'mean loss, first/last round':>29}   ms/step in each round"]
     for worker in workers:
         rounds = " ".join(f"{1e3 * t:.2f}" for t in worker.step_seconds)
         lines.append(f"{worker.label:<12}{1e3 * statistics.median(worker.step_seconds):>9.3f}"
-                     f"{1e3 * statistics.median(worker.step_cpu_seconds):>10.3f}{rounds:>36}"
-                     f"{worker.peak_rss_mb:>14.0f}  {worker.mean_losses[0]:.4f} "
-                     f"{worker.mean_losses[-1]:.4f}")
+                     f"{1e3 * statistics.median(worker.step_cpu_seconds):>10.3f}"
+                     f"{worker.peak_rss_mb:>14.0f}{worker.mean_losses[0]:>21.4f} "
+                     f"{worker.mean_losses[-1]:.4f}   {rounds}")
     first = workers[0]
     for other in workers[1:]:
         paired = statistics.median(a / b for a, b in zip(first.step_seconds, other.step_seconds))
