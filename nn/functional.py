@@ -11,7 +11,7 @@ import numpy as np
 import autograd
 from autograd import Tensor
 
-from autograd.op import apply
+from autograd.extend import apply
 
 from . import init
 from .ops.activation import LeakyRelu as _LeakyReluOp, gelu as _gelu, silu as _silu

@@ -10,8 +10,8 @@ Class-indexed losses take inputs of shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, .
 """
 import numpy as np
 
-from autograd.op import functions
-from autograd.tensor import Tensor
+from autograd.extend import functions
+from autograd import Tensor
 
 from .module import Module
 from .ops.loss_ops import (binary_cross_entropy as _binary_cross_entropy_op,

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograd import Tensor, get_default_dtype
-from autograd.grad_mode import no_grad
+from autograd import no_grad
 
 
 @dataclass
