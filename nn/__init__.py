@@ -9,7 +9,11 @@ Names, formulas and defaults follow PyTorch's, so a model built with the same we
 gives the same outputs and gradients. ``nn.manual_seed`` seeds initialisation and
 dropout (autograd's default generator).
 """
-from autograd.factories import manual_seed
+from .engine_check import check_autograd
+
+check_autograd()  # before anything imports from autograd: name a clash with HIPS autograd
+
+from autograd.factories import manual_seed  # noqa: E402
 
 from . import ops  # registers the layer ops (conv2d, batch_norm, ...) with autograd
 from . import functional, init
@@ -20,7 +24,7 @@ from .module import IncompatibleKeys, Module, StateDictError
 from .parameter import Parameter
 from .summary import ModelSummary
 from .losses import *  # noqa: F401,F403
-from . import optim
+from . import optim, utils
 from .checkpoint import save, load
 from . import data, datasets, training
 from .training import evaluate, fit, predict
