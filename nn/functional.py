@@ -182,7 +182,8 @@ def one_hot(tensor, num_classes=-1):
             or num_classes < -1:
         raise ValueError(f"one_hot: num_classes must be -1 or a non-negative integer, "
                          f"got {num_classes!r}")
-    encoded = _encode_one_hot(tensor, None if num_classes == -1 else int(num_classes), dtype=np.int64)
+    classes = None if num_classes == -1 else int(num_classes)
+    encoded = _encode_one_hot(tensor, classes, dtype=np.int64)
     return encoded if isinstance(encoded, Tensor) else Tensor(encoded)
 
 

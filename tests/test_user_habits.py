@@ -83,7 +83,7 @@ def test_every_functional_with_dim_or_keepdim_also_takes_the_numpy_name():
     assert {"softmax", "log_softmax"} <= set(covered)
 
 
-# --- 4. one seed -----------------------------------------------------------------------------------
+# --- 4. one seed ---------------------------------------------------------------------------------
 def _seeded_run(seed, **fit_options):
     nn.manual_seed(seed)
     model, loss_fn, optimizer = parts(make_model(dropout=0.3))
@@ -118,7 +118,7 @@ def test_splits_follow_manual_seed():
     np.testing.assert_array_equal(first[1], train_test_split(np.arange(20))[1])
 
 
-# --- 5. a NaN loss ---------------------------------------------------------------------------------
+# --- 5. a NaN loss -------------------------------------------------------------------------------
 def _diverging():
     nn.manual_seed(0)
     return parts(lr=1e30)
@@ -152,7 +152,7 @@ def test_a_callback_of_your_own_replaces_the_default_one():
     assert (mine.stopped_epoch, mine.stopped_batch) == (0, 1)   # the second batch, as above
 
 
-# --- 6. an optimizer over another model ------------------------------------------------------------
+# --- 6. an optimizer over another model ----------------------------------------------------------
 def test_optimizer_of_an_earlier_model_is_refused():
     old_model, loss_fn, optimizer = parts()
     model = make_model()                                  # the model cell run again
@@ -167,7 +167,7 @@ def test_an_optimizer_over_part_of_the_model_is_fine():
     fit(model, nn.CrossEntropyLoss(), optimizer, (X, Y), verbose=0)
 
 
-# --- 7. swapped and Keras-style arguments ----------------------------------------------------------
+# --- 7. swapped and Keras-style arguments --------------------------------------------------------
 @pytest.mark.parametrize("arguments, pattern", [
     (lambda m, l, o: (m, o, l, (X, Y)), r"fit: loss_fn is an optimizer \(SGD\); the order is "
                                         r"fit\(model, loss_fn, optimizer"),
@@ -197,7 +197,7 @@ def test_evaluate_errors_name_evaluate():
         evaluate(model, loss_fn, (X[:0], Y[:0]))
 
 
-# --- 8. plots in notebooks -------------------------------------------------------------------------
+# --- 8. plots in notebooks -----------------------------------------------------------------------
 def test_plot_history_overlays_named_runs_on_shared_axes():
     pytest.importorskip("matplotlib")
     sgd = {"loss": [1.0, 0.8, 0.7], "val_loss": [1.1, 0.9, 0.8], "accuracy": [0.5, 0.6, 0.7]}
@@ -244,7 +244,7 @@ def test_plots_stay_open_for_plt_show_elsewhere():
     plt.close(figure)
 
 
-# --- 9. a light extra for the demo -----------------------------------------------------------------
+# --- 9. a light extra for the demo ---------------------------------------------------------------
 def test_setup_cfg_has_a_light_demo_extra_and_all_holds_every_extra():
     config = configparser.ConfigParser()
     config.read(ROOT / "setup.cfg")
@@ -255,7 +255,7 @@ def test_setup_cfg_has_a_light_demo_extra_and_all_holds_every_extra():
         assert requirements <= extras["all"], name
 
 
-# --- 10. HIPS autograd installed alongside ---------------------------------------------------------
+# --- 10. HIPS autograd installed alongside -------------------------------------------------------
 @pytest.mark.parametrize("package", ["nn", "viz"])
 def test_importing_with_another_autograd_first_on_the_path_names_the_clash(tmp_path, package):
     fake = tmp_path / "autograd"
@@ -273,7 +273,7 @@ def test_importing_with_another_autograd_first_on_the_path_names_the_clash(tmp_p
     assert str(fake) in last and "HIPS autograd" in last and "pip uninstall autograd" in last
 
 
-# --- 11. smaller things ----------------------------------------------------------------------------
+# --- 11. smaller things --------------------------------------------------------------------------
 def _overshooting(callbacks, epochs=6):
     """Fit y = x from w = 0 while validating on y = x / 2: val_loss is best mid-way."""
     model = nn.Linear(1, 1, bias=False)

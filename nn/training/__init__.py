@@ -8,7 +8,8 @@ from .progress import ProgressLogger
 from .search import SearchResults, grid_search, log_uniform, random_search, uniform
 
 __all__ = ["fit", "evaluate", "predict", "Callback", "History", "EarlyStopping",
-           "ModelCheckpoint", "TerminateOnNaN", "LRSchedulerCallback", "CSVLogger", "ProgressLogger",
+           "ModelCheckpoint", "TerminateOnNaN", "LRSchedulerCallback", "CSVLogger",
+           "ProgressLogger",
            "TrainingContext", "metrics", "accuracy", "top_k_accuracy", "confusion_matrix",
            "precision", "recall", "f1_score", "grid_search", "random_search", "log_uniform",
            "uniform", "SearchResults"]

@@ -279,7 +279,8 @@ class TerminateOnNaN(Callback):
         self.context.stop_training = True
         warnings.warn(
             f"fit: the loss is {loss} at epoch {self.epoch + 1}/{self.context.epochs}, batch "
-            f"{batch + 1}/{self.context.steps_per_epoch}; training stopped (terminate_on_nan=True). "
+            f"{batch + 1}/{self.context.steps_per_epoch}; training stopped "
+            f"(terminate_on_nan=True). "
             f"To find the op that made it, run one step by hand under "
             f"`with autograd.detect_anomaly():` (loss = loss_fn(model(x), y); loss.backward()); "
             f"a smaller learning rate, normalised inputs or gradient clipping often cure it. "
