@@ -290,6 +290,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     flat, counted = _class_labels(name, target, input, batch_shape, classes, ignore_index)
     row_target, divisor = _label_targets(flat, counted, classes, weight, label_smoothing,
                                          input.dtype)
+    # Named, so that a graph drawing shows where the (N, C) rows come from.
+    row_target = Tensor(row_target, name=f"labels {tuple(batch_shape)} as rows")
     return _softmax_cross_entropy(rows, row_target, batch_shape, reduction, divisor)
 
 

@@ -382,3 +382,10 @@ def test_fashion_mnist_honours_root(tmp_path):
                                                 rf"root='{missing}' \(no such folder\) is the only "
                                                 rf"folder searched"):
         fashion_mnist(root=missing, download=False)
+
+
+def test_graph_drawing_shows_integer_targets_as_labels():
+    model = nn.Sequential(nn.Linear(4, 10))
+    loss = nn.CrossEntropyLoss()(model(Tensor(np.zeros((3, 4), np.float32))), np.array([1, 2, 3]))
+    source = viz.draw_graph(loss, model=model).source
+    assert "labels (3,) as rows" in source and "array (3, 10)" not in source
