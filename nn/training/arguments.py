@@ -51,8 +51,9 @@ def check_model_and_loss(owner, model, loss_fn):
 
 
 def check_optimizer(model, optimizer):
-    """TypeError unless ``optimizer`` is an optimizer instance; ValueError when it holds
-    none of the model's trainable parameters (it would train nothing, silently)."""
+    """TypeError unless ``optimizer`` is an optimizer instance (an ``nn.optim.Optimizer``,
+    or anything with ``param_groups``, ``step`` and ``zero_grad``); ValueError when it
+    holds none of the model's trainable parameters (it would train nothing, silently)."""
     if isinstance(optimizer, type):
         raise TypeError(f"fit: optimizer is the class {optimizer.__name__}; pass an instance "
                         f"over the model's parameters: {optimizer.__name__}(model.parameters(), "
@@ -60,7 +61,8 @@ def check_optimizer(model, optimizer):
     if isinstance(optimizer, str):
         raise TypeError(f"fit: optimizer={optimizer!r} is a string; pass an optimizer object, "
                         f"e.g. nn.optim.Adam(model.parameters(), lr=1e-3)")
-    if not isinstance(optimizer, Optimizer):
+    if not isinstance(optimizer, Optimizer) and not all(
+            hasattr(optimizer, name) for name in ("param_groups", "step", "zero_grad")):
         order = (f"; the order is {SIGNATURE} (loss before optimizer)"
                  if callable(optimizer) else "")
         raise TypeError(f"fit: optimizer must be an nn.optim optimizer such as "
