@@ -455,12 +455,14 @@ class Module:
         names.update(self._parameters, self._buffers, self._modules)
         return sorted(names)
 
-    def summary(self, input_shape, dtype=None, batch_size=2):
+    def summary(self, input_shape=None, dtype=None, batch_size=2):
         """A Keras-style table of the modules' output shapes and parameter counts.
 
         Runs one forward pass on zeros of shape ``(batch_size, *input_shape)`` (a list
         of shapes for several inputs) in eval mode under ``no_grad``; the training
         flags are restored afterwards and nothing else changes. ``print`` the result.
+        Without ``input_shape``, the first layer tells it when it can (a ``Linear``
+        first, alone or in ``Sequential``s, takes ``(in_features,)``).
         """
         from .summary import summarize
         return summarize(self, input_shape, dtype=dtype, batch_size=batch_size)
