@@ -16,6 +16,6 @@ from .mnist1d import mnist1d
 from .synthetic import logic_gate, random_points, spirals, two_moons, xor
 
 __all__ = ["fashion_mnist", "mnist", "mnist1d", "iris", "logic_gate", "xor", "two_moons",
-           "spirals", "random_points", "read_idx", "write_idx", "download", "DownloadError",
-           "cache_dir", "load_idx_dataset", "IDXDataset", "IDXFile", "IDXFormatError", "ChecksumError",
-           "DatasetNotFoundError", "FASHION_MNIST_CLASSES", "IRIS_CLASSES", "IRIS_FEATURES"]
+           "spirals", "random_points", "read_idx", "write_idx", "download", "cache_dir",
+           "load_idx_dataset", "IDXDataset", "IDXFile", "IDXFormatError", "ChecksumError",
+           "DownloadError", "DatasetNotFoundError", "FASHION_MNIST_CLASSES", "IRIS_CLASSES", "IRIS_FEATURES"]
