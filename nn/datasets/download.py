@@ -79,17 +79,25 @@ def download(url, path, sha256, timeout=30.0):
 
 
 def _fetch(url, out, timeout):
-    """Write the body of ``url`` to ``out``; return its hex SHA-256. Every transport
-    failure becomes a DownloadError saying what happened."""
-    digest, received = hashlib.sha256(), 0
+    """Write the body of ``url`` to ``out``; return its hex SHA-256."""
+    digest = hashlib.sha256()
+    for chunk in _body_chunks(url, timeout):
+        digest.update(chunk)
+        out.write(chunk)  # a disk error here stays an OSError: no other mirror would help
+    return digest.hexdigest()
+
+
+def _body_chunks(url, timeout):
+    """The body of ``url`` in chunks; every transport failure becomes a DownloadError
+    saying what happened."""
+    received = 0
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             declared = response.headers.get("Content-Length")
-            for chunk in iter(lambda: response.read(CHUNK_BYTES), b""):
-                digest.update(chunk)
-                out.write(chunk)
+            while chunk := response.read(CHUNK_BYTES):
                 received += len(chunk)
+                yield chunk
     except urllib.error.HTTPError as err:
         raise DownloadError(url, f"HTTP status {err.code} {err.reason}") from err
     except urllib.error.URLError as err:
@@ -99,10 +107,10 @@ def _fetch(url, out, timeout):
                                  f"{received + len(err.partial)} bytes") from err
     except (http.client.HTTPException, OSError) as err:
         raise DownloadError(url, _describe(err)) from err
+    # http.client stops quietly when a body with a Content-Length is cut short.
     if declared is not None and declared.isdigit() and received != int(declared):
         raise DownloadError(url, f"connection closed after {received} of the {declared} bytes "
                                  f"the server announced")
-    return digest.hexdigest()
 
 
 def _describe(reason):
