@@ -63,15 +63,16 @@ def read_idx(path, expected_shape=None):
 
 
 def _read_exactly(stream, count):
-    """Up to ``count`` bytes; fewer only at the end of the stream."""
-    parts, remaining = [], count
-    while remaining:
-        part = stream.read(min(remaining, CHUNK_BYTES))
+    """Up to ``count`` bytes; fewer only at the end of the stream. The buffer grows with
+    the data that actually arrives (never to ``count`` up front: a lying header must not
+    cost memory) and is not copied again at the end."""
+    data = bytearray()
+    while len(data) < count:
+        part = stream.read(min(count - len(data), CHUNK_BYTES))
         if not part:
             break
-        parts.append(part)
-        remaining -= len(part)
-    return b"".join(parts)
+        data += part
+    return data
 
 
 def _read_stream(path, stream, file_size, expected_shape, raw_size):
