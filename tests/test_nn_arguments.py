@@ -130,7 +130,7 @@ def test_model_checkpoint_literal_braces_and_fields(tmp_path):
 
 
 def test_model_checkpoint_unknown_field_names_the_logged_values(tmp_path):
-    model = nn.Linear(2, 1)
+    model = nn.Linear(2, 1, dtype=np.float64)
     x, y = np.random.default_rng(0).standard_normal((8, 2)), np.zeros((8, 1))
     callback = ModelCheckpoint(str(tmp_path / "ckpt-{val_acc:.2f}.npz"), monitor="loss")
     with pytest.raises(KeyError, match="names val_acc, which the logs of epoch 1 do not hold"):
