@@ -290,10 +290,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     flat, counted = _class_labels(name, target, input, batch_shape, classes, ignore_index)
     if counted is None and weight is None and not label_smoothing:
         # The common case: plain labels, all counted; no one-hot targets to build.
+        # Named, so that a graph drawing shows the labels picking one class per row.
+        labels = Tensor(flat, name=f"labels {tuple(batch_shape)} as rows")
         if reduction == "none":
-            return softmax_cross_entropy_labels(rows, flat).reshape(batch_shape)
+            return softmax_cross_entropy_labels(rows, labels).reshape(batch_shape)
         scale = 1.0 if reduction == "sum" else 1.0 / flat.size
-        return softmax_cross_entropy_labels(rows, flat, reduction="sum", scale=scale)
+        return softmax_cross_entropy_labels(rows, labels, reduction="sum", scale=scale)
     row_target, divisor = _label_targets(flat, counted, classes, weight, label_smoothing,
                                          input.dtype)
     # Named, so that a graph drawing shows where the (N, C) rows come from.
