@@ -188,3 +188,17 @@ def test_fused_step_keeps_parameter_arrays_and_saved_state():
     assert not np.shares_memory(saved["state"][0]["exp_avg"],
                                 optimizer.state[params[0]]["exp_avg"])
     np.testing.assert_allclose(saved["state"][0]["exp_avg"], 0.1)
+
+
+@pytest.mark.parametrize("case", FUSED_CASES, ids=[case_id(c) for c in FUSED_CASES])
+def test_a_frozen_parameter_leaves_the_others_fused(case):
+    name, options = case
+    frozen = {step: 1 for step in range(8)}     # parameter 1 never gets a gradient
+    fused, fused_opt = run(name, options, None, skip=frozen)
+    each, _ = run(name, options, False, skip=frozen)
+    for p, q in zip(fused, each):
+        np.testing.assert_array_equal(p.data, q.data)
+    np.testing.assert_array_equal(fused[1].data, initial_arrays()[1])
+    assert fused_opt.state[fused[1]].get("step", 0) == 0    # Adagrad's state exists from the start
+    if fused_opt.state[fused[0]]:
+        assert is_fused(fused_opt, [fused[0], fused[2], fused[3]])

@@ -108,10 +108,10 @@ class Optimizer:
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss.
 
-        A group whose parameters all have gradients of one floating dtype takes the
-        fused path (one pass over flat buffers, see ``flat_state``) unless its
-        ``foreach`` is False; otherwise each parameter is updated on its own. Both
-        give the same numbers.
+        The parameters of a group that have gradients, all of one floating dtype,
+        take the fused path (one pass over flat buffers, see ``flat_state``) unless
+        the group's ``foreach`` is False; otherwise each parameter is updated on its
+        own. Both give the same numbers.
 
         Returns the closure's loss, or None.
         """
@@ -149,7 +149,11 @@ class Optimizer:
         """
         if type(self)._fused_update is Optimizer._fused_update:
             return False
-        params = group["params"]
+        # Parameters without a gradient are skipped, as on the per-tensor path; a
+        # group with frozen parameters still fuses the others.
+        params = [param for param in group["params"] if param.grad is not None]
+        if not params:
+            return True
         names = self._state_names(hyper)
         counts_steps = self._counts_steps
         layout = self._layouts.get(index)
@@ -160,10 +164,7 @@ class Optimizer:
                                                 layout.param_views)
         state, grads = self.state, []
         for position, param in enumerate(params):
-            grad = param.grad
-            if grad is None:
-                return False
-            grad, data = grad.data, param.data
+            grad, data = param.grad.data, param.data
             if grad.dtype != data.dtype or grad.shape != data.shape:
                 return False
             if valid:
