@@ -4,4 +4,4 @@ Importing this package registers them in ``autograd.op.REGISTRY``, so the regist
 driven tests gradcheck them and compare them with PyTorch like every core op.
 """
 from . import (activation, conv, embedding, linear, loss_ops,  # noqa: F401
-               normalization, pooling, unfold)
+               normalization, pooling, recurrent, unfold)
