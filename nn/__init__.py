@@ -22,5 +22,5 @@ from .summary import ModelSummary
 from .losses import *  # noqa: F401,F403
 from . import optim
 from .checkpoint import save, load
-from . import data, datasets, training
+from . import data, datasets, training, utils
 from .training import evaluate, fit, predict
