@@ -83,3 +83,20 @@ def test_custom_op_smoke_property_tests_and_draws(tmp_path):
     assert "hessian at [0, 1]" in report[1]
     figures = ["report.txt", "graph.svg" if shutil.which("dot") else "graph.dot"]
     assert_figures(tmp_path, figures)
+
+
+def test_char_models_ladder_smoke_and_torch_comparison(capsys):
+    """The ladder on 300 words, and each net trained in both libraries from the same
+    float64 weights: per-step losses agree to 1e-6 relative."""
+    pytest.importorskip("torch")
+    results = load_example("char_models").main(smoke=True, compare_torch=True)
+    assert list(results) == ["bigram counts", "bigram net", "MLP", "GRU"]
+    for name, result in results.items():
+        assert 0.5 < result["test_loss"] < np.log(27) + 0.5, name   # near or below uniform
+        assert len(result["samples"]) == 20
+        assert all(set(word) <= set("abcdefghijklmnopqrstuvwxyz") for word in result["samples"])
+        if name != "bigram counts":
+            assert result["torch_max_rel_diff"] <= 1e-6, name
+    # Counting beats a 20-step net on bigrams: the counts model is the exact optimum.
+    assert results["bigram counts"]["test_loss"] < results["bigram net"]["test_loss"]
+    assert "| GRU |" in capsys.readouterr().out

@@ -20,7 +20,25 @@ import numpy as np
 from autograd import Tensor
 from autograd.extend import Op, functions, register, value_of
 
-sigmoid, tanh, stack, concatenate = functions("sigmoid", "tanh", "stack", "concatenate")
+
+
+class _ArrayMath:
+    """Forward and a plain backward: NumPy straight on ndarrays (no registry dispatch)."""
+    tanh, stack, concatenate = np.tanh, np.stack, np.concatenate
+
+    @staticmethod
+    def sigmoid(x):
+        # logistic(x) = (1 + tanh(x / 2)) / 2: one transcendental pass, never overflows.
+        return 0.5 + 0.5 * np.tanh(0.5 * x)
+
+
+class _TensorMath:
+    """Under create_graph: registered ops, so the same lines record a differentiable graph."""
+    sigmoid, tanh, stack, concatenate = functions("sigmoid", "tanh", "stack", "concatenate")
+
+
+def _math(value):
+    return _TensorMath if isinstance(value, Tensor) else _ArrayMath
 
 GATES = {"rnn_cell": 1, "lstm_cell": 4, "gru_cell": 3}
 
@@ -34,18 +52,17 @@ def _affine(x, weight, bias):
 def _check_cell(name, x, state, w_ih, w_hh, b_ih, b_hh, state_shape):
     """ValueError naming the op and the offending argument's shape and the expected one."""
     gates = GATES[name]
-    if np.ndim(w_ih) != 2 or np.ndim(w_hh) != 2:
-        raise ValueError(f"{name}: expected 2-d weights, got w_ih {np.shape(w_ih)} and "
-                         f"w_hh {np.shape(w_hh)}")
-    rows, hidden = np.shape(w_hh)
-    if rows != gates * hidden or np.shape(w_ih)[0] != rows:
-        raise ValueError(f"{name}: expected w_ih (. , input_size) and w_hh of shape "
-                         f"({gates} * hidden, hidden), got w_ih {np.shape(w_ih)} and "
-                         f"w_hh {np.shape(w_hh)}")
-    if np.ndim(x) != 2 or np.shape(x)[1] != np.shape(w_ih)[1]:
-        raise ValueError(f"{name}: expected input of shape (batch, {np.shape(w_ih)[1]}), "
-                         f"got {np.shape(x)}")
-    expected = state_shape(np.shape(x)[0], hidden)
+    x_shape, ih_shape, hh_shape = np.shape(x), np.shape(w_ih), np.shape(w_hh)
+    if len(ih_shape) != 2 or len(hh_shape) != 2 or hh_shape[0] != gates * hh_shape[1] \
+            or ih_shape[0] != hh_shape[0]:
+        raise ValueError(f"{name}: expected w_ih of shape ({gates} * hidden, input_size) and "
+                         f"w_hh ({gates} * hidden, hidden), got w_ih {ih_shape} and "
+                         f"w_hh {hh_shape}")
+    rows, hidden = hh_shape
+    if len(x_shape) != 2 or x_shape[1] != ih_shape[1]:
+        raise ValueError(f"{name}: expected input of shape (batch, {ih_shape[1]}), "
+                         f"got {x_shape}")
+    expected = state_shape(x_shape[0], hidden)
     if np.shape(state) != expected:
         raise ValueError(f"{name}: expected state of shape {expected}, got {np.shape(state)}")
     for label, bias in (("b_ih", b_ih), ("b_hh", b_hh)):
@@ -128,17 +145,17 @@ class RNNCellOp(Op):
         return _input_grads(self.needs_grad, d_pre, d_pre, x, h, w_ih, w_hh)
 
 
-def _lstm_gates(x, h, c, w_ih, w_hh, b_ih, b_hh):
+def _lstm_gates(math, x, h, c, w_ih, w_hh, b_ih, b_hh):
     """PyTorch's LSTM step: gates (i, f, g, o) from one affine map each side; returns the
     activations and the new (h, c)."""
     gates = _affine(x, w_ih, b_ih) + _affine(h, w_hh, b_hh)
     hidden = gates.shape[-1] // 4
-    i = sigmoid(gates[:, :hidden])
-    f = sigmoid(gates[:, hidden:2 * hidden])
-    g = tanh(gates[:, 2 * hidden:3 * hidden])
-    o = sigmoid(gates[:, 3 * hidden:])
+    squashed = math.sigmoid(gates)          # the g quarter is not used: it takes tanh
+    i, f = squashed[:, :hidden], squashed[:, hidden:2 * hidden]
+    o = squashed[:, 3 * hidden:]
+    g = math.tanh(gates[:, 2 * hidden:3 * hidden])
     c_new = f * c + i * g
-    tanh_c = tanh(c_new)
+    tanh_c = math.tanh(c_new)
     return (i, f, g, o, tanh_c), (o * tanh_c, c_new)
 
 
@@ -154,37 +171,38 @@ class LSTMCellOp(Op):
 
     def forward(self, x, state, w_ih, w_hh, b_ih=None, b_hh=None):
         _check_cell("lstm_cell", x, state, w_ih, w_hh, b_ih, b_hh, lambda b, n: (2, b, n))
-        self.activations, (h_new, c_new) = _lstm_gates(x, state[0], state[1], w_ih, w_hh,
-                                                       b_ih, b_hh)
+        self.activations, (h_new, c_new) = _lstm_gates(_ArrayMath, x, state[0], state[1],
+                                                       w_ih, w_hh, b_ih, b_hh)
         return np.stack([h_new, c_new])
 
     def vjp(self, grad, out, x, state, w_ih, w_hh, b_ih, b_hh):
         h, c = state[0], state[1]
-        if isinstance(grad, Tensor):
-            (i, f, g, o, tanh_c), _ = _lstm_gates(x, h, c, w_ih, w_hh, b_ih, b_hh)
+        math = _math(grad)
+        if math is _TensorMath:
+            (i, f, g, o, tanh_c), _ = _lstm_gates(math, x, h, c, w_ih, w_hh, b_ih, b_hh)
         else:
             i, f, g, o, tanh_c = self.activations
         grad_h, grad_c = grad[0], grad[1]
         d_o = grad_h * tanh_c
         d_c = grad_c + grad_h * o * (1.0 - tanh_c * tanh_c)
-        d_gates = concatenate([d_c * g * i * (1.0 - i), d_c * c * f * (1.0 - f),
+        d_gates = math.concatenate([d_c * g * i * (1.0 - i), d_c * c * f * (1.0 - f),
                                d_c * i * (1.0 - g * g), d_o * o * (1.0 - o)], axis=-1)
         grads = _input_grads(self.needs_grad, d_gates, d_gates, x, h, w_ih, w_hh)
         if grads[1] is not None:   # the state's gradient: (dh, dc) stacked like the state
-            grads = (grads[0], stack([grads[1], d_c * f]), *grads[2:])
+            grads = (grads[0], math.stack([grads[1], d_c * f]), *grads[2:])
         return grads
 
 
-def _gru_gates(x, h, w_ih, w_hh, b_ih, b_hh):
+def _gru_gates(math, x, h, w_ih, w_hh, b_ih, b_hh):
     """PyTorch's GRU step: r, z from both sides, n = tanh(n_i + r * (h w_hn^T + b_hn));
     h' = (1 - z) n + z h. Returns (r, z, n, hidden side of n) and h'."""
     from_input = _affine(x, w_ih, b_ih)
     from_hidden = _affine(h, w_hh, b_hh)
     size = from_hidden.shape[-1] // 3
-    r = sigmoid(from_input[:, :size] + from_hidden[:, :size])
-    z = sigmoid(from_input[:, size:2 * size] + from_hidden[:, size:2 * size])
+    reset_update = math.sigmoid(from_input[:, :2 * size] + from_hidden[:, :2 * size])
+    r, z = reset_update[:, :size], reset_update[:, size:]
     hidden_n = from_hidden[:, 2 * size:]
-    n = tanh(from_input[:, 2 * size:] + r * hidden_n)
+    n = math.tanh(from_input[:, 2 * size:] + r * hidden_n)
     return (r, z, n, hidden_n), (1.0 - z) * n + z * h
 
 
@@ -197,19 +215,20 @@ class GRUCellOp(Op):
 
     def forward(self, x, h, w_ih, w_hh, b_ih=None, b_hh=None):
         _check_cell("gru_cell", x, h, w_ih, w_hh, b_ih, b_hh, lambda b, n: (b, n))
-        self.activations, h_new = _gru_gates(x, h, w_ih, w_hh, b_ih, b_hh)
+        self.activations, h_new = _gru_gates(_ArrayMath, x, h, w_ih, w_hh, b_ih, b_hh)
         return h_new
 
     def vjp(self, grad, out, x, h, w_ih, w_hh, b_ih, b_hh):
-        if isinstance(grad, Tensor):
-            (r, z, n, hidden_n), _ = _gru_gates(x, h, w_ih, w_hh, b_ih, b_hh)
+        math = _math(grad)
+        if math is _TensorMath:
+            (r, z, n, hidden_n), _ = _gru_gates(math, x, h, w_ih, w_hh, b_ih, b_hh)
         else:
             r, z, n, hidden_n = self.activations
         d_n = grad * (1.0 - z) * (1.0 - n * n)
         d_r = d_n * hidden_n * r * (1.0 - r)
         d_z = grad * (h - n) * z * (1.0 - z)
-        d_in = concatenate([d_r, d_z, d_n], axis=-1)
-        d_hidden = concatenate([d_r, d_z, d_n * r], axis=-1)
+        d_in = math.concatenate([d_r, d_z, d_n], axis=-1)
+        d_hidden = math.concatenate([d_r, d_z, d_n * r], axis=-1)
         return _input_grads(self.needs_grad, d_in, d_hidden, x, h, w_ih, w_hh,
                             d_state_extra=grad * z)
 
