@@ -233,3 +233,26 @@ def test_cell_errors_name_the_cell_and_shapes():
     with pytest.raises(ValueError, match=r"rnn_cell: expected state of shape \(1, 2\), got \(1, 3\)"):
         nn.ops.recurrent.rnn_cell(np.zeros((1, 1)), np.zeros((1, 3)), np.zeros((2, 1)),
                                   np.zeros((2, 2)), None, None)
+
+
+def test_time_steps_are_scoped_so_a_drawing_boxes_each_step():
+    pytest.importorskip("graphviz")
+    import viz
+
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.GRU(2, 3, bidirectional=True)
+            self.head = nn.Linear(6, 2)
+
+        def forward(self, x):
+            return self.head(self.rnn(x)[0])
+
+    model = Tagger()
+    loss = model(np.ones((4, 1, 2), dtype=np.float32)).sum()
+    source = viz.draw_graph(loss, model=model, collapse=3).source
+    steps = [f"rnn.l0{direction}.t{t}" for direction in ("", "_reverse") for t in range(4)]
+    for step in steps:
+        assert f">{step}<" in source, step           # one box per direction and time step
+    assert source.count("constraint=false") == 4 * 8   # 4 shared parameters x 8 step boxes
+    assert "gru_cell" not in source                    # every cell op sits inside its box

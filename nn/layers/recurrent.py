@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from autograd import Tensor, get_default_dtype
-from autograd.extend import apply, functions
+from autograd.extend import apply, current_scope, functions, name_scope
 
 from .. import functional as F
 from .. import init
@@ -98,6 +98,8 @@ class RNNBase(Module):
         op, params = self._op, self._op_params
         layer_input, finals = input, []
         steps = shape[time_axis] if batched else shape[0]
+        scope = current_scope()
+        prefix = f"{scope}." if scope else ""
         for layer in range(self.num_layers):
             sequences = []
             for direction in range(directions):
@@ -106,9 +108,13 @@ class RNNBase(Module):
                            for name in self._weight_names[index]]
                 state = initial[index]
                 outputs = [None] * steps
+                # Each step's ops get the scope "<layer path>.l{k}[_reverse].t{t}", so a
+                # drawing can box them per time step (viz.draw_graph(collapse=...)).
+                step_scope = f"{prefix}l{layer}{'_reverse' if direction else ''}.t"
                 for t in (reversed(range(steps)) if direction else range(steps)):
-                    x_t = layer_input[:, t] if time_axis else layer_input[t]
-                    state = apply(op, (x_t, state, *weights), params)
+                    with name_scope(f"{step_scope}{t}"):
+                        x_t = layer_input[:, t] if time_axis else layer_input[t]
+                        state = apply(op, (x_t, state, *weights), params)
                     outputs[t] = state
                 finals.append(state)
                 sequences.append(self._stack_outputs(outputs, time_axis))
