@@ -8,7 +8,10 @@ bidirectional layer; every one drawn from U(-1/sqrt(hidden), 1/sqrt(hidden)).
 
 A sequence of T steps records per layer and direction T slices of the input and T fused
 cell ops (``nn.ops.recurrent``), then one stack of the outputs: a graph of about 2T nodes,
-which backward walks without recursion.
+which backward walks without recursion. (Each slice's gradient is an input-sized array
+the engine adds up, so an input that requires grad costs O(T^2 * batch * input_size) in
+backward: negligible for words, about a third of the backward of a 1,000-step LSTM with
+batch 8 and 32 inputs. Ops with several outputs would remove it.)
 """
 import math
 

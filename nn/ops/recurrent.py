@@ -3,13 +3,14 @@
 Each cell takes PyTorch's arguments ``(input, state, w_ih, w_hh, b_ih, b_hh)`` with input
 (batch, input_size), weights (gates * hidden, input_size / hidden) and biases (gates *
 hidden,) or None, and follows PyTorch's formulas and gate order. A 1,000-step sequence
-is then a chain of 1,000 such nodes (plus one slice each for the input), so backward
-walks a short graph, and each VJP is a handful of matrix products.
+is then a chain of 1,000 such nodes (plus one slice each for the input), which backward
+walks iteratively, and each VJP is a handful of matrix products.
 
-The gate arithmetic is written once (``_*_gates`` below) with operations that work on
-ndarrays and Tensors alike. Forward runs it on ndarrays and keeps the activations for a
-plain backward; under ``create_graph=True`` the VJP runs it again on the input Tensors, so
-the gradient it returns is itself differentiable (second order).
+The gate arithmetic is written once (``_lstm_gates``, ``_gru_gates``) against a ``math``
+namespace: NumPy itself (``_ArrayMath``) in forward, which keeps the activations for a
+plain backward, or the registered ops (``_TensorMath``) when the VJP runs under
+``create_graph=True``: then it recomputes the gates from the input Tensors, so the
+gradient it returns is itself differentiable (second order).
 
 The LSTM's state is the pair (h, c) stacked into one array of shape (2, batch, hidden):
 an op has one output, and a stacked pair lets the next step take the whole state as one
