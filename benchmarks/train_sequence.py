@@ -133,7 +133,8 @@ def run(name, benchmark, steps, rounds, seed=0):
 def main(steps=30, rounds=5, names=None):
     available = models()
     print(f"median ms per training step over {rounds} rounds of {steps} steps, one thread\n")
-    print("| model | size | ours (ms) | PyTorch (ms) | ours / PyTorch |\n| --- | --- | --- | --- | --- |")
+    print("| model | size | ours (ms) | PyTorch (ms) | ours / PyTorch |\n"
+          "| --- | --- | --- | --- | --- |")
     return {name: run(name, benchmark, steps, rounds)
             for name, benchmark in available.items() if names is None or name in names}
 

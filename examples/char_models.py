@@ -207,9 +207,9 @@ def sample_words(model, rung, vocab, count=SAMPLES, seed=SEED):
         for _ in range(MAX_SAMPLE_LENGTH):
             if rung.inputs == "windows":
                 padded = np.pad(prefixes, ((0, 0), (rung.context, 0)))
-                logits = model(padded[:, -rung.context:]).data
+                logits = model(padded[:, -rung.context:]).data.astype(np.float64)
             else:
-                logits = model(prefixes).data[:, -1]
+                logits = model(prefixes).data[:, -1].astype(np.float64)
             probs = np.exp(logits - logits.max(axis=1, keepdims=True))
             probs /= probs.sum(axis=1, keepdims=True)
             chosen = np.array([rng.choice(len(vocab), p=p) for p in probs])

@@ -13,7 +13,8 @@ import nn
 from autograd import Tensor
 
 RTOL, ATOL = 1e-9, 1e-10
-LAYERS = {"RNN_TANH": ("RNN", {"nonlinearity": "tanh"}), "RNN_RELU": ("RNN", {"nonlinearity": "relu"}),
+LAYERS = {"RNN_TANH": ("RNN", {"nonlinearity": "tanh"}),
+          "RNN_RELU": ("RNN", {"nonlinearity": "relu"}),
           "LSTM": ("LSTM", {}), "GRU": ("GRU", {})}
 
 
@@ -214,8 +215,8 @@ def test_errors_name_the_layer_path_and_shapes(make):
     bad = np.zeros((1, 9, 4), dtype=np.float32)
     good = np.zeros((model.encoder.num_layers * (2 if model.encoder.bidirectional else 1), 2, 4),
                     dtype=np.float32)
-    with pytest.raises(ValueError, match=rf"{name}: expected h0 of shape \({good.shape[0]}, 2, 4\).*"
-                                         rf"got \(1, 9, 4\)"):
+    expected = rf"{name}: expected h0 of shape \({good.shape[0]}, 2, 4\).*got \(1, 9, 4\)"
+    with pytest.raises(ValueError, match=expected):
         model(np.zeros((2, 2, 3), dtype=np.float32), (bad, good) if lstm else bad)
     if lstm:
         with pytest.raises(ValueError, match=rf"{name}: expected c0 .*got \(1, 9, 4\)"):
@@ -226,11 +227,13 @@ def test_errors_name_the_layer_path_and_shapes(make):
 
 def test_cell_errors_name_the_cell_and_shapes():
     model = Holder(nn.LSTMCell(3, 4))
-    with pytest.raises(ValueError, match=r"LSTMCell 'encoder': expected input of shape \(batch, 3\)"):
+    with pytest.raises(ValueError,
+                       match=r"LSTMCell 'encoder': expected input of shape \(batch, 3\)"):
         model(np.zeros((2, 5), dtype=np.float32))
     with pytest.raises(ValueError, match=r"expected c of shape \(2, 4\).*got \(2, 3\)"):
         model(np.zeros((2, 3), dtype=np.float32), (np.zeros((2, 4)), np.zeros((2, 3))))
-    with pytest.raises(ValueError, match=r"rnn_cell: expected state of shape \(1, 2\), got \(1, 3\)"):
+    with pytest.raises(ValueError,
+                       match=r"rnn_cell: expected state of shape \(1, 2\), got \(1, 3\)"):
         nn.ops.recurrent.rnn_cell(np.zeros((1, 1)), np.zeros((1, 3)), np.zeros((2, 1)),
                                   np.zeros((2, 2)), None, None)
 
