@@ -57,9 +57,9 @@ class RNNBase(Module):
         self.num_layers, self.bias = int(num_layers), bool(bias)
         self.batch_first, self.dropout = bool(batch_first), float(dropout)
         self.bidirectional = bool(bidirectional)
-        self._op, gates = _MODES[mode]
+        self._cell_op, gates = _MODES[mode]
         self._op_params = ({"nonlinearity": "relu" if mode == "RNN_RELU" else "tanh"}
-                           if self._op is RNNCellOp else {})
+                           if self._cell_op is RNNCellOp else {})
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         directions = 2 if self.bidirectional else 1
         rows = gates * self.hidden_size
@@ -98,7 +98,7 @@ class RNNBase(Module):
         initial = self._initial_states(hx, batch, batched)
 
         parameters, directions = self._parameters, 2 if self.bidirectional else 1
-        op, params = self._op, self._op_params
+        op, params = self._cell_op, self._op_params
         layer_input, finals = input, []
         steps = shape[time_axis] if batched else shape[0]
         scope = current_scope()
