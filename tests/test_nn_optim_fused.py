@@ -202,3 +202,14 @@ def test_a_frozen_parameter_leaves_the_others_fused(case):
     assert fused_opt.state[fused[1]].get("step", 0) == 0    # Adagrad's state exists from the start
     if fused_opt.state[fused[0]]:
         assert is_fused(fused_opt, [fused[0], fused[2], fused[3]])
+
+
+def test_a_subclass_with_its_own_update_rule_is_not_bypassed():
+    class SignSGD(optim.SGD):
+        def _update(self, param, grad, state, *, lr, **_):
+            param -= lr * np.sign(grad)
+
+    param = Parameter(np.array([1.0, -2.0]))
+    param.grad = Tensor(np.array([0.5, -3.0]))
+    SignSGD([param], lr=0.1).step()
+    np.testing.assert_allclose(param.data, [0.9, -1.9])

@@ -3,7 +3,9 @@
 The shape of PyTorch's ``torch.optim.Optimizer``: ``param_groups`` is a list of dicts
 (``"params"`` plus hyperparameters, defaults filled in), ``state`` maps each parameter
 to a dict of its buffers (ndarrays) and counters, and ``state_dict()`` refers to
-parameters by their position across the groups. Subclasses implement ``_update``.
+parameters by their position across the groups. Subclasses implement ``_update``
+(one tensor) and, for the fused path that updates a whole group in one pass over flat
+buffers (``flat_state``), ``_state_names``, ``_counts_steps`` and ``_fused_update``.
 
 Updates write into ``param.data`` in place, under ``no_grad``: they never build graph,
 and arrays keep their dtype (float32 stays float32, hyperparameters are Python floats).
@@ -147,7 +149,7 @@ class Optimizer:
         The layout is checked every step (cheap identity tests) and rebuilt when the
         parameters, their dtype, or the state arrays behind it have changed.
         """
-        if type(self)._fused_update is Optimizer._fused_update:
+        if not _fuses(type(self)):
             return False
         # Parameters without a gradient are skipped, as on the per-tensor path; a
         # group with frozen parameters still fuses the others.
@@ -292,6 +294,21 @@ class Optimizer:
             lines.extend(f"    {key}: {value}" for key, value in sorted(group.items())
                          if key != "params")
         return "\n".join(lines + [")"])
+
+
+_FUSES = {}
+
+
+def _fuses(cls):
+    """Whether ``cls`` has a fused update that matches its ``_update``: a subclass
+    that overrides ``_update`` alone (a custom rule) must not be bypassed."""
+    fuses = _FUSES.get(cls)
+    if fuses is None:
+        def owner(name):
+            return next(klass for klass in cls.__mro__ if name in vars(klass))
+        fuses = _FUSES[cls] = (owner("_fused_update") is not Optimizer
+                               and owner("_fused_update") is owner("_update"))
+    return fuses
 
 
 def _writable_data(param):
