@@ -4,8 +4,10 @@
   (forward or backward view, module clusters, collapsed architecture boxes).
 - ``save(graph, path)``: ``.dot``, ``.svg``, ``.png`` or ``.pdf`` by suffix.
 - ``plot_*``: training curves, weight histograms, decision boundaries, 3-D scatters,
-  confusion matrices and image grids with matplotlib (imported only when plotting).
+  confusion matrices, image grids and attention heatmaps with matplotlib (imported
+  only when plotting).
 """
+from .attention import plot_attention
 from .graph import draw_graph
 from .save import GraphvizNotFoundError, save
 from .plots import (plot_confusion_matrix, plot_decision_boundary, plot_history,
@@ -13,4 +15,4 @@ from .plots import (plot_confusion_matrix, plot_decision_boundary, plot_history,
 
 __all__ = ["draw_graph", "save", "GraphvizNotFoundError", "plot_history",
            "plot_weight_histograms", "plot_decision_boundary", "plot_predictions_3d",
-           "plot_confusion_matrix", "plot_image_grid"]
+           "plot_confusion_matrix", "plot_image_grid", "plot_attention"]
