@@ -148,9 +148,12 @@ def _clones(layer, num_layers, owner):
 
 class TransformerEncoder(Module):
     """``num_layers`` deep copies of ``encoder_layer`` applied in turn (``layers.0``,
-    ``layers.1``, ...), then ``norm`` if given."""
+    ``layers.1``, ...), then ``norm`` if given. ``enable_nested_tensor`` and
+    ``mask_check`` are accepted for PyTorch compatibility (they select PyTorch's
+    inference fast path, which changes no numbers)."""
 
-    def __init__(self, encoder_layer, num_layers, norm=None):
+    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
+                 mask_check=True):
         super().__init__()
         self.layers = _clones(encoder_layer, num_layers, "TransformerEncoder")
         self.num_layers = int(num_layers)
