@@ -12,7 +12,8 @@ Blocks are pre-norm ``nn.TransformerEncoderLayer``s with a causal mask. Data: De
 word list as one stream ``.word.word.`` (``nn.datasets.char_words``) or a text file.
 
 The best weights (by validation loss) are saved with ``nn.save`` and loaded back for
-sampling (temperature and top-k). ``--compare-torch`` builds the same model in PyTorch
+sampling (temperature and top-k); the first layer's attention on the sample is drawn
+with ``viz.plot_attention``. ``--compare-torch`` builds the same model in PyTorch
 from the same initial weights, trains it on the same batches in the same run, and
 reports both validation losses and seconds per step (both single-threaded).
 """
@@ -27,11 +28,13 @@ import argparse  # noqa: E402
 import math  # noqa: E402
 import time  # noqa: E402
 
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import nn  # noqa: E402
 import nn.functional as F  # noqa: E402
-from autograd import Tensor, no_grad  # noqa: E402
+import viz  # noqa: E402
+from autograd import no_grad  # noqa: E402
 from nn.datasets.text import char_text, char_words, random_blocks  # noqa: E402
 
 BLOCK_SIZE, WIDTH, LAYERS, HEADS, DROPOUT = 64, 128, 4, 4, 0.0
@@ -198,7 +201,24 @@ def main(smoke=False, text=None, steps=STEPS, compare_torch=False, out_dir=OUT_D
     print(f"samples (temperature {temperature}, top-k {top_k}):\n" + "\n".join(shown))
     results["samples"] = shown
     (out_dir / "samples.txt").write_text("\n".join(shown) + "\n")
+    prompt = generated[:24]
+    plt.close(viz.plot_attention(first_layer_attention(model, vocab.encode(prompt)),
+                                 query_labels=list(prompt), path=out_dir / "attention.png",
+                                 title="tiny GPT, layer 0 attention on its own sample"))
+    print(f"wrote {out_dir}/samples.txt, attention.png")
     return results
+
+
+@no_grad()
+def first_layer_attention(model, ids):
+    """The per-head attention weights (heads, T, T) of the first block on ``ids``."""
+    model.eval()
+    x = model.position(model.token_embedding(np.asarray(ids)[None]))
+    block = model.blocks.layers[0]
+    _, weights = block.self_attn(*(block.norm1(x),) * 3, attn_mask=causal_mask(len(ids)),
+                                 average_attn_weights=False)
+    model.train()
+    return weights.data[0]
 
 
 def torch_twin(model, vocab_size, width, layers, steps, warmup):

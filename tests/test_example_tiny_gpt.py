@@ -25,6 +25,7 @@ def test_tiny_gpt_on_a_text_file_checkpoints_and_samples(tmp_path, capsys):
     state = nn.load(tmp_path / "tiny_gpt.npz")
     assert "blocks.layers.1.self_attn.in_proj_weight" in state and "position.weight" in state
     assert (tmp_path / "samples.txt").read_text().strip()
+    assert (tmp_path / "attention.png").stat().st_size > 0
     assert "val loss" in capsys.readouterr().out
 
 
