@@ -203,7 +203,7 @@ def test_activation_module_or_callable(torch):
                           nn.TransformerEncoderLayer(4, 2, 3, 0.0, nn.GELU()))
     compare(torch, theirs, ours, [np.random.default_rng(0).standard_normal((3, 2, 4))], {}, {})
     layer = nn.TransformerEncoderLayer(4, 2, 3, 0.0, activation=lambda x: x * 2)
-    assert layer(Tensor(np.ones((3, 2, 4)))).shape == (3, 2, 4)
+    assert layer(Tensor(np.ones((3, 2, 4), np.float32))).shape == (3, 2, 4)
 
 
 def test_causal_mask_matches_torch(torch):
@@ -278,7 +278,7 @@ def test_bad_inputs_name_the_layer_and_shapes():
     with pytest.raises(ValueError, match="embed_dim 10 must be divisible by num_heads 3"):
         nn.MultiheadAttention(10, 3)
     model = nn.Sequential(nn.TransformerEncoderLayer(4, 2, 8, batch_first=True))
-    x = Tensor(np.zeros((2, 3, 4)))
+    x = Tensor(np.zeros((2, 3, 4), np.float32))
     with pytest.raises(ValueError, match=r"TransformerEncoderLayer '0'.*\(2, 3, 5\)"):
         model(Tensor(np.zeros((2, 3, 5))))
     with pytest.raises(ValueError, match=r"MultiheadAttention '0.self_attn'.*attn_mask of shape "
@@ -294,6 +294,9 @@ def test_bad_inputs_name_the_layer_and_shapes():
         attention(np.zeros((3, 2, 4)), np.zeros((3, 2, 4)), np.zeros((5, 2, 4)))
     with pytest.raises(ValueError, match=r"query with last dimension 4, got shape \(3, 2, 6\)"):
         attention(np.zeros((3, 2, 6)), np.zeros((3, 2, 4)), np.zeros((3, 2, 4)))
+    with pytest.raises(TypeError, match=r"MultiheadAttention: input dtype float64 does not "
+                                        r"match the layer's float32 parameters"):
+        attention(np.zeros((3, 2, 4)), np.zeros((3, 2, 4)), np.zeros((3, 2, 4)))
     with pytest.raises(ValueError, match="holds 4 positions, got a sequence of 6"):
         nn.LearnedPositionalEmbedding(4, 3)(np.zeros((6, 1, 3)))
     with pytest.raises(ValueError, match="activation should be relu/gelu"):

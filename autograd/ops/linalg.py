@@ -10,6 +10,9 @@ import string
 import numpy as np
 
 from ..op import Op, apply, functions, register, value_of
+from .elementwise import multiply
+from .index import scatter_add
+from .shape import broadcast_to, expand_dims
 
 
 def _operand(x):
@@ -32,7 +35,7 @@ def _matmul_error(a, b):
                       f"do not broadcast together")
 
 
-@register("matmul", method=True, numpy=np.matmul, operators=[("__matmul__", "__rmatmul__")],
+@register("matmul", method=("matmul", "mm"), aliases=("mm",), numpy=np.matmul, operators=[("__matmul__", "__rmatmul__")],
           sample=lambda st: st.matmul_args(), torch=lambda torch, a, b: torch.matmul(a, b))
 class MatMul(Op):
     """Matrix product with np.matmul's rules: 1-D operands are promoted to a row (first)
@@ -301,6 +304,3 @@ class Einsum(Op):
 
 
 matmul, tensordot = functions("matmul", "tensordot")
-from .elementwise import multiply  # noqa: E402
-from .index import scatter_add  # noqa: E402
-from .shape import broadcast_to, expand_dims  # noqa: E402

@@ -28,3 +28,15 @@ __all__ = ["fashion_mnist", "mnist", "mnist1d", "iris", "logic_gate", "xor", "tw
            "char_words", "char_text", "CharWords", "CharText", "CharVocabulary", "clean_words",
            "load_words", "split_words", "context_windows", "word_sequences", "word_stream",
            "random_blocks", "sequential_blocks"]
+
+LOADERS = ("fashion_mnist", "mnist", "mnist1d", "iris", "logic_gate", "xor", "two_moons",
+           "spirals", "random_points", "char_words", "char_text")
+
+
+def __getattr__(name):
+    """An unknown name: say which data sets there are (and the closest one)."""
+    import difflib
+    close = difflib.get_close_matches(name, __all__, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise AttributeError(f"nn.datasets has no data set {name!r}; {hint}the data sets are: "
+                         f"{', '.join(LOADERS)} (and read_idx for your own IDX files)")

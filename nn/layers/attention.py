@@ -10,7 +10,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
-from .linear import Linear, input_shape
+from .linear import Linear, check_dtype, input_shape
 
 
 def _mask_array(mask):
@@ -114,6 +114,8 @@ class MultiheadAttention(Module):
         if key_batch != batch:
             raise ValueError(f"{self._error_name()} expected query and key with the same batch "
                              f"size, got query {shapes['query']} and key {shapes['key']}")
+        for x in (query, key, value):
+            check_dtype(self, x, self.out_proj.weight)
         return rank == 3, batch, length, source
 
     def _check_mask(self, name, mask, expected):

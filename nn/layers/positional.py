@@ -9,7 +9,7 @@ from autograd import Tensor, get_default_dtype
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
-from .linear import input_shape
+from .linear import check_dtype, input_shape
 
 
 def sinusoidal_table(max_len, embedding_dim, dtype=None):
@@ -38,6 +38,7 @@ class _AddedPositions(Module):
         if length > self.max_len:
             raise ValueError(f"{self._error_name()} holds {self.max_len} positions, got a "
                              f"sequence of {length} (input shape {shape})")
+        check_dtype(self, x, self._table())
         table = self._table()[:length]
         if len(shape) == 3:
             table = table[None] if self.batch_first else table[:, None]

@@ -6,7 +6,7 @@ the row at ``padding_idx`` receives no gradient.
 """
 import numpy as np
 
-from autograd.op import Op, functions, register
+from autograd.extend import Op, functions, register
 
 
 def _check_indices(indices, num_embeddings, op):
