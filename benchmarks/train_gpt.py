@@ -49,7 +49,7 @@ def main(rounds=5, steps=5, vocab_size=27):
         loss = gpt.loss_of(model, x, y)
         optimizer.zero_grad()
         loss.backward()
-        nn.optim.clip_grad_norm_(model.parameters(), gpt.CLIP)
+        nn.utils.clip_grad_norm_(model.parameters(), gpt.CLIP)
         optimizer.step()
         scheduler.step()
         return loss.item()

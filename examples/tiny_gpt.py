@@ -167,7 +167,7 @@ def main(smoke=False, text=None, steps=STEPS, compare_torch=False, out_dir=OUT_D
         loss = loss_of(model, x, y)
         optimizer.zero_grad()
         loss.backward()
-        nn.optim.clip_grad_norm_(model.parameters(), CLIP)
+        nn.utils.clip_grad_norm_(model.parameters(), CLIP)
         optimizer.step()
         scheduler.step()
         seconds += time.perf_counter() - start
