@@ -301,3 +301,37 @@ def test_bad_inputs_name_the_layer_and_shapes():
         nn.LearnedPositionalEmbedding(4, 3)(np.zeros((6, 1, 3)))
     with pytest.raises(ValueError, match="activation should be relu/gelu"):
         nn.TransformerEncoderLayer(4, 2, activation="tanh")
+
+
+def test_attention_op_is_stable_for_large_scores_and_zero_for_fully_masked_rows(torch):
+    rng = np.random.default_rng(0)
+    query, key, value = (rng.standard_normal(shape) for shape in ((2, 3, 4), (2, 5, 4), (2, 5, 3)))
+    query *= 1e3  # scores around 1e6: exp overflows unless shifted by the row maximum
+    mask = np.ones((3, 5), bool)
+    mask[1] = False                                       # query 1 sees no key at all
+    ours = [Tensor(x.copy(), requires_grad=True) for x in (query, key, value)]
+    theirs = [torch.tensor(x, requires_grad=True) for x in (query, key, value)]
+    out = nn.functional.scaled_dot_product_attention(*ours, mask)
+    expected = torch.nn.functional.scaled_dot_product_attention(*theirs, torch.tensor(mask))
+    assert np.all(np.isfinite(out.data)) and not np.any(out.data[:, 1])
+    close(out, expected, "output")
+    out.sum().backward()
+    expected.sum().backward()
+    for mine, reference in zip(ours, theirs):
+        assert np.all(np.isfinite(mine.grad.data))
+        close(mine.grad, reference.grad, "gradient")
+
+
+def test_attention_dropout_is_differentiable_twice_with_a_fixed_seed():
+    from autograd.testing import gradgradcheck
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal(shape) for shape in ((2, 3, 2), (2, 4, 2), (2, 4, 3))]
+
+    def attend(q, k, v):
+        nn.manual_seed(0)  # the same dropout mask on every evaluation
+        return nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=0.4, is_causal=True)
+    assert gradcheck(attend, *inputs) and gradgradcheck(attend, *inputs)
+    nn.manual_seed(0)
+    dropped = attend(*inputs).data
+    plain = nn.functional.scaled_dot_product_attention(*inputs, is_causal=True).data
+    assert not np.allclose(dropped, plain)
