@@ -203,7 +203,7 @@ def main(smoke=False, text=None, steps=STEPS, compare_torch=False, out_dir=OUT_D
     (out_dir / "samples.txt").write_text("\n".join(shown) + "\n")
     prompt = generated[:24]
     plt.close(viz.plot_attention(first_layer_attention(model, vocab.encode(prompt)),
-                                 query_labels=list(prompt), path=out_dir / "attention.png",
+                                 query_labels=list(prompt), ncols=2, path=out_dir / "attention.png",
                                  title="tiny GPT, layer 0 attention on its own sample"))
     print(f"wrote {out_dir}/samples.txt, attention.png")
     return results

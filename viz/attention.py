@@ -45,7 +45,7 @@ def plot_attention(weights, query_labels=None, key_labels=None, head_names=None,
     plt = _pyplot()
     columns = min(heads, ncols)
     rows = -(-heads // columns)
-    side = min(max(2.5, 0.28 * max(length, source) + 1.5), 8.0)
+    side = min(max(2.5, 0.18 * max(length, source) + 1.5), 7.0)
     fig, axes = plt.subplots(rows, columns, figsize=(side * columns + 1.2, side * rows),
                              squeeze=False, layout="constrained")
     top = float(np.nanmax(maps)) if np.isfinite(maps).any() else 1.0
