@@ -23,7 +23,7 @@ import numpy as np
 from . import versions
 from .grad_mode import state
 from .ops.index import InvalidIndexError, normalize_index
-from .tensor import Tensor
+from .tensor import Tensor, unwrap
 
 READ_ONLY_MESSAGE = (
     "{what}: this tensor's data is a read-only array (a broadcast view, or a gradient "
@@ -58,10 +58,6 @@ def bump_version(tensor, what):
     versions.bump(tensor, what)
 
 
-def _data(value):
-    return value.data if isinstance(value, Tensor) else value
-
-
 def write(tensor, what, value, store):
     """Check, run ``store(array, value)`` on the tensor's own array, and bump its version.
 
@@ -70,7 +66,7 @@ def write(tensor, what, value, store):
     a read-only array, a shape that does not fit.
     """
     check_allowed(tensor, what, value)
-    data, value = tensor.data, _data(value)
+    data, value = tensor.data, unwrap(value)
     try:
         store(data, value)
     except IndexError as err:
@@ -110,12 +106,12 @@ _MULTIPLY, _DIVIDE = _ufunc_store(np.multiply), _ufunc_store(np.true_divide)
 
 def add_(self, other, alpha=1):
     """``self += alpha * other`` in place; returns self."""
-    return write(self, "add_", other if alpha == 1 else _data(other) * alpha, _ADD)
+    return write(self, "add_", other if alpha == 1 else unwrap(other) * alpha, _ADD)
 
 
 def sub_(self, other, alpha=1):
     """``self -= alpha * other`` in place; returns self."""
-    return write(self, "sub_", other if alpha == 1 else _data(other) * alpha, _SUBTRACT)
+    return write(self, "sub_", other if alpha == 1 else unwrap(other) * alpha, _SUBTRACT)
 
 
 def mul_(self, other):
@@ -134,8 +130,8 @@ def _copy_store(data, value):
 
 def fill_(self, value):
     """Set every element to the scalar ``value`` in place; returns self."""
-    if np.ndim(_data(value)) != 0:
-        raise ValueError(f"fill_: expected a scalar value, got shape {np.shape(_data(value))}; "
+    if np.ndim(unwrap(value)) != 0:
+        raise ValueError(f"fill_: expected a scalar value, got shape {np.shape(unwrap(value))}; "
                          f"use copy_ to write an array")
     return write(self, "fill_", value, _copy_store)
 

@@ -13,24 +13,20 @@ import numpy as np
 
 from .inplace import write
 from .op import REGISTRY
-from .tensor import Tensor
+from .tensor import Tensor, unwrap
 
 _table = None
 
 
-def _value(x):
-    return x.data if isinstance(x, Tensor) else x
-
-
 def _values(args):
-    return [[_value(item) for item in a] if isinstance(a, (list, tuple)) else _value(a)
+    return [[unwrap(item) for item in a] if isinstance(a, (list, tuple)) else unwrap(a)
             for a in args]
 
 
 def _non_differentiable(func):
     """Run ``func`` on the plain data; array results come back as Tensors without grad."""
     def call(*args, **kwargs):
-        result = func(*_values(args), **{k: _value(v) for k, v in kwargs.items()})
+        result = func(*_values(args), **{k: unwrap(v) for k, v in kwargs.items()})
         return Tensor._constant(result) if isinstance(result, np.ndarray) else result
     return call
 
@@ -38,10 +34,10 @@ def _non_differentiable(func):
 def _copyto(dst, src, casting="same_kind", where=True):
     """``np.copyto`` into a Tensor is its in-place ``copy_`` (version bumped, rules checked)."""
     if not isinstance(dst, Tensor):
-        return np.copyto(dst, _value(src), casting=casting, where=_value(where))
+        return np.copyto(dst, unwrap(src), casting=casting, where=unwrap(where))
 
     def store(data, value):
-        np.copyto(data, value, casting=casting, where=_value(where))
+        np.copyto(data, value, casting=casting, where=unwrap(where))
     write(dst, "numpy.copyto", src, store)
 
 
@@ -87,8 +83,8 @@ def _ufunc_into(ufunc, inputs, kwargs):
         raise TypeError(f"numpy.{ufunc.__name__}: out= with {len(out)} outputs is not "
                         f"supported on Tensors")
     (target,) = out
-    values = [_value(x) for x in inputs]
-    kwargs = {key: _value(value) for key, value in kwargs.items()}
+    values = [unwrap(x) for x in inputs]
+    kwargs = {key: unwrap(value) for key, value in kwargs.items()}
     if not isinstance(target, Tensor):
         return ufunc(*values, out=target, **kwargs)
 

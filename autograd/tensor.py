@@ -290,25 +290,26 @@ class Tensor:
 
     # --- comparisons: values only, never differentiable -----------------------------------
     def __lt__(self, other):
-        return Tensor._constant(self.data < _value(other))
+        return Tensor._constant(self.data < unwrap(other))
 
     def __le__(self, other):
-        return Tensor._constant(self.data <= _value(other))
+        return Tensor._constant(self.data <= unwrap(other))
 
     def __gt__(self, other):
-        return Tensor._constant(self.data > _value(other))
+        return Tensor._constant(self.data > unwrap(other))
 
     def __ge__(self, other):
-        return Tensor._constant(self.data >= _value(other))
+        return Tensor._constant(self.data >= unwrap(other))
 
     def __eq__(self, other):
-        return Tensor._constant(self.data == _value(other))
+        return Tensor._constant(self.data == unwrap(other))
 
     def __ne__(self, other):
-        return Tensor._constant(self.data != _value(other))
+        return Tensor._constant(self.data != unwrap(other))
 
 
-def _value(x):
+def unwrap(x):
+    """The array behind a Tensor; anything else unchanged (the engine's one way to unwrap)."""
     return x.data if isinstance(x, Tensor) else x
 
 

@@ -30,7 +30,8 @@ class Add(Op):
         return g, g
 
 
-@register("subtract", method=("subtract", "sub"), aliases=("sub",), numpy=np.subtract, operators=[("__sub__", "__rsub__")],
+@register("subtract", method=("subtract", "sub"), aliases=("sub",),
+          numpy=np.subtract, operators=[("__sub__", "__rsub__")],
           sample=_binary(), torch=lambda torch, x, y: torch.sub(x, y))
 class Subtract(Op):
     """x - y."""
@@ -44,7 +45,8 @@ class Subtract(Op):
         return (g if needs_x else None), (-g if needs_y else None)
 
 
-@register("multiply", method=("multiply", "mul"), aliases=("mul",), numpy=np.multiply, operators=[("__mul__", "__rmul__")],
+@register("multiply", method=("multiply", "mul"), aliases=("mul",),
+          numpy=np.multiply, operators=[("__mul__", "__rmul__")],
           sample=_binary(), torch=lambda torch, x, y: torch.mul(x, y))
 class Multiply(Op):
     """x * y."""
@@ -70,7 +72,8 @@ class Divide(Op):
         return (grad_x if needs_x else None), (-grad_x * out if needs_y else None)
 
 
-@register("power", method=("power", "pow"), aliases=("pow",), numpy=np.power, operators=[("__pow__", "__rpow__")],
+@register("power", method=("power", "pow"), aliases=("pow",),
+          numpy=np.power, operators=[("__pow__", "__rpow__")],
           sample=_binary(low=0.5, high=2.0, low2=-2.0, high2=2.0),
           torch=lambda torch, x, y: torch.pow(x, y))
 class Power(Op):
@@ -300,8 +303,23 @@ class Minimum(Op):
         return _shared_grads(self, g)
 
 
+def _where_sample(strategies):
+    """``(condition, x, y)`` with condition a boolean array, all broadcastable."""
+    st = strategies.st
+    arrays = strategies.arrays
+    broadcastable_shapes = strategies.broadcastable_shapes
+    hnp = strategies.hnp
+
+    @st.composite
+    def draw_case(draw):
+        cond_shape, x_shape, y_shape = draw(broadcastable_shapes(3))
+        condition = draw(hnp.arrays(np.bool_, cond_shape))
+        return (condition, draw(arrays(x_shape)), draw(arrays(y_shape))), {}
+    return draw_case()
+
+
 @register("where", numpy=np.where,
-          sample=lambda st: st.where_args(),
+          sample=_where_sample,
           torch=lambda torch, condition, x, y: torch.where(condition, x, y))
 class Where(Op):
     """Choose x where condition holds, else y (condition gets no gradient)."""
