@@ -1,7 +1,7 @@
 """nn.datasets.text: cleaning, vocabulary, splits, makemore windows and sequences, GPT blocks."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from nn.datasets import (CharVocabulary, DatasetNotFoundError, char_text, char_words, clean_words,
