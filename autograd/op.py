@@ -302,7 +302,7 @@ def register(name, *, method=None, numpy=(), operators=(), function=None, aliase
             differentiable = target.differentiable
             op_cls = target
         else:
-            public_function, op_cls = target, None
+            public_function, op_cls = _accepting_torch_names(name, target), None
             differentiable = hints.pop("differentiable", True)
         if not differentiable:
             hints["second_order"] = False
@@ -316,7 +316,7 @@ def register(name, *, method=None, numpy=(), operators=(), function=None, aliase
             setattr(Tensor, method_name, public_function)
         for dunder in operators:
             _install_operator(dunder, op_cls, public_function)
-        return target
+        return target if op_cls is not None else public_function
     return decorate
 
 
