@@ -6,6 +6,7 @@ relu'(0) = 0, abs'(0) = 0, and where maximum/minimum tie, each input gets half.
 """
 import numpy as np
 
+from ..forward_mode import linear_jvp, multilinear_jvp, tangent_sum
 from ..op import Op, functions, register, value_of
 
 
@@ -26,6 +27,8 @@ class Add(Op):
     def forward(self, x, y):
         return x + y
 
+    jvp = linear_jvp
+
     def vjp(self, g, out, x, y):
         return g, g
 
@@ -39,6 +42,8 @@ class Subtract(Op):
     def forward(self, x, y):
         return x - y
 
+    jvp = linear_jvp
+
     def vjp(self, g, out, x, y):
         return g, -g
 
@@ -49,6 +54,8 @@ class Multiply(Op):
     """x * y."""
     def forward(self, x, y):
         return x * y
+
+    jvp = multilinear_jvp
 
     def vjp(self, g, out, x, y):
         return g * y, g * x
@@ -62,6 +69,10 @@ class Divide(Op):
     def forward(self, x, y):
         return x / y
 
+    def jvp(self, tangents, out, x, y):
+        t_x, t_y = tangents
+        return tangent_sum(t_x, -t_y * out if t_y is not None else None) / y
+
     def vjp(self, g, out, x, y):
         grad_x = g / y
         return grad_x, (-grad_x * out if self.needs_grad[1] else None)
@@ -74,6 +85,17 @@ class Power(Op):
     """x ** y. d/dy uses log(x); as in PyTorch it is 0 where x == 0 and y >= 0."""
     def forward(self, x, y):
         return x ** y
+
+    def jvp(self, tangents, out, x, y):
+        t_x, t_y = tangents
+        # the conventions of the VJP: d/dx is 0 where y == 0 (0 ** 0 included), d/dy is 0
+        # where x == 0
+        by_x = t_x * y * where(y == 0, 1.0, x) ** (y - 1) if t_x is not None else None
+        by_y = None
+        if t_y is not None:
+            zero_base = x == 0
+            by_y = t_y * where(zero_base, 0.0, out * log(where(zero_base, 1.0, x)))
+        return tangent_sum(by_x, by_y)
 
     def vjp(self, g, out, x, y):
         grad_x = None
@@ -100,6 +122,8 @@ class Negative(Op):
     def forward(self, x):
         return -x
 
+    jvp = linear_jvp
+
     def vjp(self, g, out, x):
         return (-g,)
 
@@ -110,6 +134,9 @@ class Exp(Op):
     """e ** x."""
     def forward(self, x):
         return np.exp(x)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0] * out
 
     def vjp(self, g, out, x):
         return (g * out,)
@@ -122,6 +149,9 @@ class Log(Op):
     def forward(self, x):
         return np.log(x)
 
+    def jvp(self, tangents, out, x):
+        return tangents[0] / x
+
     def vjp(self, g, out, x):
         return (g / x,)
 
@@ -132,6 +162,9 @@ class Log1p(Op):
     """log(1 + x), accurate for small x."""
     def forward(self, x):
         return np.log1p(x)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0] / (x + 1.0)
 
     def vjp(self, g, out, x):
         return (g / (x + 1.0),)
@@ -144,6 +177,9 @@ class Sqrt(Op):
     def forward(self, x):
         return np.sqrt(x)
 
+    def jvp(self, tangents, out, x):
+        return tangents[0] * 0.5 / out
+
     def vjp(self, g, out, x):
         return (g * 0.5 / out,)
 
@@ -155,6 +191,9 @@ class Abs(Op):
     def forward(self, x):
         return np.abs(x)
 
+    def jvp(self, tangents, out, x):
+        return tangents[0] * sign(x)
+
     def vjp(self, g, out, x):
         return (g * sign(x),)
 
@@ -164,6 +203,9 @@ class Sin(Op):
     """Sine."""
     def forward(self, x):
         return np.sin(x)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0] * cos(x)
 
     def vjp(self, g, out, x):
         return (g * cos(x),)
@@ -175,6 +217,9 @@ class Cos(Op):
     def forward(self, x):
         return np.cos(x)
 
+    def jvp(self, tangents, out, x):
+        return -tangents[0] * sin(x)
+
     def vjp(self, g, out, x):
         return (-g * sin(x),)
 
@@ -185,6 +230,9 @@ class Tanh(Op):
     """Hyperbolic tangent."""
     def forward(self, x):
         return np.tanh(x)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0] * (1.0 - out * out)
 
     def vjp(self, g, out, x):
         return (g * (1.0 - out * out),)
@@ -198,6 +246,9 @@ class Sigmoid(Op):
         z = np.exp(-np.abs(x))
         return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(z.dtype, copy=False)
 
+    def jvp(self, tangents, out, x):
+        return tangents[0] * out * (1.0 - out)
+
     def vjp(self, g, out, x):
         return (g * out * (1.0 - out),)
 
@@ -208,6 +259,9 @@ class Relu(Op):
     """max(x, 0); relu'(0) = 0 (PyTorch's convention)."""
     def forward(self, x):
         return np.maximum(x, 0)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0] * (out > 0)
 
     def vjp(self, g, out, x):
         return (g * (out > 0),)
@@ -222,6 +276,9 @@ class Softplus(Op):
     """
     def forward(self, x):
         return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+    def jvp(self, tangents, out, x):
+        return tangents[0] * sigmoid(x)
 
     def vjp(self, g, out, x):
         return (g * sigmoid(x),)
@@ -245,6 +302,15 @@ class Clip(Op):
         self.mask = mask
         return np.clip(x, a_min, a_max)
 
+    def jvp(self, tangents, out, x):
+        a_min, a_max = self.params.get("a_min"), self.params.get("a_max")
+        inside = tangents[0]
+        if a_min is not None:
+            inside = inside * (x >= a_min)
+        if a_max is not None:
+            inside = inside * (x <= a_max)
+        return inside
+
     def vjp(self, g, out, x):
         return (g * self.mask,)
 
@@ -252,6 +318,14 @@ class Clip(Op):
 def _tie_share(x, y, wins, dtype):
     """1 where x wins, 0 where it loses, 1/2 on ties: PyTorch's maximum/minimum split."""
     return np.where(x == y, 0.5, wins).astype(dtype, copy=False)
+
+
+def _tie_tangent(tangents, x, y, wins):
+    """The tangent of maximum/minimum: each input's share (ties split equally)."""
+    share = where(x == y, 0.5, wins)
+    t_x, t_y = tangents
+    return tangent_sum(t_x * share if t_x is not None else None,
+                       t_y * (1.0 - share) if t_y is not None else None)
 
 
 @register("maximum", method=True, numpy=np.maximum, sample=lambda st: st.untied_pair(),
@@ -262,6 +336,9 @@ class Maximum(Op):
         out = np.maximum(x, y)
         self.share = _tie_share(x, y, x > y, out.dtype)
         return out
+
+    def jvp(self, tangents, out, x, y):
+        return _tie_tangent(tangents, x, y, x > y)
 
     def vjp(self, g, out, x, y):
         return g * self.share, g * (1.0 - self.share)
@@ -276,6 +353,9 @@ class Minimum(Op):
         self.share = _tie_share(x, y, x < y, out.dtype)
         return out
 
+    def jvp(self, tangents, out, x, y):
+        return _tie_tangent(tangents, x, y, x < y)
+
     def vjp(self, g, out, x, y):
         return g * self.share, g * (1.0 - self.share)
 
@@ -287,6 +367,13 @@ class Where(Op):
     """Choose x where condition holds, else y (condition gets no gradient)."""
     def forward(self, condition, x, y):
         return np.where(condition, x, y)
+
+    def jvp(self, tangents, out, condition, x, y):
+        _, t_x, t_y = tangents
+        if t_x is None and t_y is None:
+            return None
+        zero = np.zeros((), dtype=out.dtype)
+        return where(condition, zero if t_x is None else t_x, zero if t_y is None else t_y)
 
     def vjp(self, g, out, condition, x, y):
         zero = np.zeros((), dtype=out.dtype)
@@ -312,6 +399,8 @@ class AsType(Op):
     def forward(self, x, *, dtype):
         self.input_dtype = np.asarray(x).dtype
         return np.asarray(x).astype(dtype)
+
+    jvp = linear_jvp
 
     def vjp(self, g, out, x):
         return (g.astype(self.input_dtype),)

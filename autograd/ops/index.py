@@ -7,6 +7,7 @@ PyTorch.
 """
 import numpy as np
 
+from ..forward_mode import linear_jvp
 from ..op import Op, apply, register
 from ..tensor import Tensor
 
@@ -114,6 +115,8 @@ class GetItem(Op):
             raise InvalidIndexError(f"getitem: index {index!r} does not fit an input of shape "
                                     f"{x.shape}: {err}") from None
 
+    jvp = linear_jvp
+
     def vjp(self, g, out, x):
         return (scatter_add(g, shape=self.shape, index=self.index),)
 
@@ -155,6 +158,8 @@ class ScatterAdd(Op):
             raise InvalidIndexError(f"scatter_add: cannot add values of shape {values.shape} at "
                                     f"index {index!r} of shape {shape}: {err}") from None
         return out
+
+    jvp = linear_jvp
 
     def vjp(self, g, out, values):
         return (g[self.index],)

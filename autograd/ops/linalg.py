@@ -9,6 +9,7 @@ import string
 
 import numpy as np
 
+from ..forward_mode import multilinear_jvp
 from ..op import Op, apply, functions, register, value_of
 
 
@@ -42,6 +43,8 @@ class MatMul(Op):
             return np.matmul(a, b)
         except ValueError:
             raise _matmul_error(a, b) from None
+
+    jvp = multilinear_jvp
 
     def vjp(self, g, out, a, b):
         a, b = _operand(a), _operand(b)
@@ -142,6 +145,8 @@ class TensorDot(Op):
         a, b = np.asarray(a), np.asarray(b)
         self.a_axes, self.b_axes = _tensordot_axes(axes, a.shape, b.shape)
         return np.tensordot(a, b, axes=(self.a_axes, self.b_axes))
+
+    jvp = multilinear_jvp
 
     def vjp(self, g, out, a, b):
         a, b = _operand(a), _operand(b)
@@ -264,6 +269,8 @@ class Einsum(Op):
         self.optimize = optimize
         self.spec = ",".join(self.terms) + "->" + self.output
         return np.einsum(self.spec, *operands, optimize=optimize)
+
+    jvp = multilinear_jvp
 
     def vjp(self, g, out, *operands):
         return tuple(self._operand_grad(k, g, operands) if needs else None

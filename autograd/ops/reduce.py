@@ -1,6 +1,7 @@
 """Reductions over ``axis`` (int, tuple or None) with ``keepdims``, as in NumPy."""
 import numpy as np
 
+from ..forward_mode import linear_jvp, symmetric_jvp
 from ..op import Op, functions, register, value_of
 
 
@@ -52,6 +53,8 @@ class Sum(Op):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         return np.sum(x, axis=axis, keepdims=keepdims)
 
+    jvp = linear_jvp
+
     def vjp(self, g, out, x):
         return (expand_reduced(g, self.shape, self.axis, self.keepdims),)
 
@@ -71,6 +74,8 @@ class Mean(Op):
         self.count = int(np.prod([x.shape[a] for a in axes])) if axes else 1
         return np.mean(x, axis=axis, keepdims=keepdims)
 
+    jvp = linear_jvp
+
     def vjp(self, g, out, x):
         return (expand_reduced(g, self.shape, self.axis, self.keepdims) / self.count,)
 
@@ -88,6 +93,14 @@ def _check_ddof(count, ddof, op_name):
                          f"{count} element(s) per reduction")
 
 
+def _spread_tangent(params, tangent, x):
+    """The tangent of var / 2 (and of std * std / 2): sum((x - mean) * t) / (n - ddof)."""
+    axis, keepdims = params.get("axis"), params.get("keepdims", False)
+    dof = _reduced_count(x.shape, axis, "var") - params.get("ddof", 0)
+    centered = x - mean(x, axis=axis, keepdims=True)
+    return sum(centered * tangent, axis=axis, keepdims=keepdims) / dof
+
+
 @register("var", method=True, numpy=np.var,
           sample=lambda st: st.var_args(),
           torch=lambda torch, x, axis=None, ddof=0, keepdims=False:
@@ -101,6 +114,9 @@ class Var(Op):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         self.dof = count - ddof
         return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def jvp(self, tangents, out, x):
+        return _spread_tangent(self.params, tangents[0], x) * 2.0
 
     def vjp(self, g, out, x):
         centered = x - mean(x, axis=self.axis, keepdims=True)
@@ -122,6 +138,9 @@ class Std(Op):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         self.dof = count - ddof
         return np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def jvp(self, tangents, out, x):
+        return _spread_tangent(self.params, tangents[0], x) / out
 
     def vjp(self, g, out, x):
         # d std = (x - mean) / (dof * std)
@@ -163,6 +182,13 @@ class _Extremum(Op):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         return _extremum(self.reduce, x, axis, keepdims, self.name)
 
+    def jvp(self, tangents, out, x):
+        # the tangent of the extremum is the mean tangent over the positions that attain it
+        axis, keepdims = self.params.get("axis"), self.params.get("keepdims", False)
+        hits = x == expand_reduced(out, x.shape, axis, keepdims)
+        return (sum(tangents[0] * hits, axis=axis, keepdims=keepdims)
+                / sum(hits, axis=axis, keepdims=keepdims))
+
     def vjp(self, g, out, x):
         share = _extremum_share(x, out, self.shape, self.axis, self.keepdims)
         return (expand_reduced(g, self.shape, self.axis, self.keepdims) * share,)
@@ -194,6 +220,14 @@ class Prod(Op):
         self.axes = normalize_axes(axis, x.ndim, "prod")
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         return np.prod(x, axis=axis, keepdims=keepdims)
+
+    def jvp(self, tangents, out, x):
+        # sum over the reduced axes of (product of the other elements) * tangent; the VJP
+        # with a cotangent of ones gives those products
+        self.axis, self.keepdims = self.params.get("axis"), self.params.get("keepdims", False)
+        self.shape, self.axes = x.shape, normalize_axes(self.axis, len(x.shape), "prod")
+        (others,) = self.vjp(np.ones(out.shape, dtype=out.dtype), out, x)
+        return sum(tangents[0] * others, axis=self.axis, keepdims=self.keepdims)
 
     def vjp(self, g, out, x):
         g = expand_reduced(g, self.shape, self.axis, self.keepdims)
@@ -246,6 +280,8 @@ class ProdOthers(Op):
             after[..., :-1] = np.cumprod(x[..., :0:-1], axis=-1)[..., ::-1]
         return np.multiply(before, after, out=before)
 
+    jvp = symmetric_jvp  # d others_i / d x_j = prod over k not in {i, j}: symmetric
+
     def vjp(self, g, out, x):
         # d others_i / d x_j = prod of x_k over k not in {i, j}, for j != i. Build the
         # (n, n) matrix whose row i is x with x_i replaced by 1; prod_others of row i then
@@ -276,6 +312,11 @@ class LogSumExp(Op):
             with np.errstate(divide="ignore", invalid="ignore"):
                 out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
         return out if keepdims else out.reshape([n for a, n in enumerate(x.shape) if a not in axes])
+
+    def jvp(self, tangents, out, x):
+        axis, keepdims = self.params.get("axis"), self.params.get("keepdims", False)
+        softmax = exp(x - expand_reduced(out, x.shape, axis, keepdims))
+        return sum(tangents[0] * softmax, axis=axis, keepdims=keepdims)
 
     def vjp(self, g, out, x):
         full = expand_reduced(out, self.shape, self.axis, self.keepdims)

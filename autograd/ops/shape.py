@@ -1,6 +1,7 @@
 """Ops that rearrange elements without changing them: reshape, transpose, stack, pad..."""
 import numpy as np
 
+from ..forward_mode import linear_jvp
 from ..op import Op, apply, functions, register, value_of
 from ..tensor import Tensor
 
@@ -37,6 +38,8 @@ class Reshape(Op):
             raise ValueError(f"reshape: cannot reshape an input of shape {x.shape} "
                              f"({x.size} elements) into shape {shape}") from err
 
+    jvp = linear_jvp
+
     def vjp(self, g, out, x):
         return (g.reshape(self.input_shape),)
 
@@ -67,6 +70,8 @@ class Transpose(Op):
         self.axes = axes
         return np.transpose(x, axes)
 
+    jvp = linear_jvp
+
     def vjp(self, g, out, x):
         inverse = None if self.axes is None else tuple(np.argsort([a % g.ndim for a in self.axes]))
         return (transpose(g, inverse),)
@@ -86,6 +91,8 @@ class BroadcastTo(Op):
             return np.broadcast_to(x, shape)
         except ValueError as err:
             raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from err
+
+    jvp = linear_jvp
 
     def vjp(self, g, out, x):
         from ..broadcast import unbroadcast
@@ -114,6 +121,8 @@ class SwapAxes(Op):
         self.axis2 = normalize_axis(axis2, x.ndim, "swapaxes", "axis2")
         return x.swapaxes(self.axis1, self.axis2)
 
+    jvp = linear_jvp
+
     def vjp(self, g, out, x):
         return (g.swapaxes(self.axis1, self.axis2),)
 
@@ -139,6 +148,8 @@ class ExpandDims(Op):
         self.shape = x.shape
         return np.expand_dims(x, axes)
 
+    jvp = linear_jvp
+
     def vjp(self, g, out, x):
         return (g.reshape(self.shape),)
 
@@ -160,6 +171,8 @@ class Squeeze(Op):
         self.shape = x.shape
         return np.squeeze(x, axis=axis)
 
+    jvp = linear_jvp
+
     def vjp(self, g, out, x):
         return (g.reshape(self.shape),)
 
@@ -175,6 +188,8 @@ class Flip(Op):
         normalize_axes(axis, x.ndim, "flip")
         self.axis = axis
         return np.flip(x, axis)
+
+    jvp = linear_jvp
 
     def vjp(self, g, out, x):
         return (flip(g, axis=self.axis),)
@@ -220,6 +235,9 @@ class Pad(Op):
         out[self.inner] = x
         return out
 
+    def jvp(self, tangents, out, x):
+        return apply(Pad, (tangents[0],), dict(self.params, constant_values=0))
+
     def vjp(self, g, out, x):
         return (g[self.inner],)
 
@@ -256,6 +274,8 @@ class Repeat(Op):
         self.counts = counts
         return np.repeat(x, counts, axis=axis)
 
+    jvp = linear_jvp
+
     def vjp(self, g, out, x):
         shape, axis = self.work_shape, self.axis
         if self.counts.ndim == 0:
@@ -291,6 +311,8 @@ class Tile(Op):
         self.padded_shape = (1,) * (ndim - x.ndim) + x.shape
         self.padded_reps = (1,) * (ndim - len(reps)) + reps
         return np.tile(x, reps)
+
+    jvp = linear_jvp
 
     def vjp(self, g, out, x):
         # out[r * s + j] == x[j] along each axis: split every axis into (copy, position)
@@ -345,6 +367,8 @@ class Concatenate(Op):
         self.axis, self.sizes = axis, [a.shape[axis] for a in arrays]
         return np.concatenate(arrays, axis=axis)
 
+    jvp = linear_jvp
+
     def vjp(self, g, out, *arrays):
         grads, start, lead = [], 0, (slice(None),) * self.axis
         for index, (size, needs) in enumerate(zip(self.sizes, self.needs_grad)):
@@ -375,6 +399,8 @@ class Stack(Op):
                              f"{[a.shape for a in arrays]}")
         self.axis = normalize_axis(axis, arrays[0].ndim + 1, "stack")
         return np.stack(arrays, axis=self.axis)
+
+    jvp = linear_jvp
 
     def vjp(self, g, out, *arrays):
         lead = (slice(None),) * self.axis

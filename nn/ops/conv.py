@@ -9,7 +9,8 @@ group; the input gradient scatters them back (col2im).
 """
 import numpy as np
 
-from autograd.op import Op, functions, register
+from autograd.extend import multilinear_jvp, tangent_sum
+from autograd.op import Op, apply, functions, register
 
 from .windows import Geometry, check_input, padding4, pair
 
@@ -104,6 +105,13 @@ class Conv2d(Op):
             out += bias
         return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
+    def jvp(self, tangents, out, x, weight, bias):
+        t_x, t_weight, t_bias = tangents
+        terms = [apply(Conv2d, (t_x, weight, None), self.params) if t_x is not None else None,
+                 apply(Conv2d, (x, t_weight, None), self.params) if t_weight is not None else None,
+                 t_bias.reshape(-1, 1, 1) if t_bias is not None else None]
+        return tangent_sum(*terms)
+
     def vjp(self, g, out, x, weight, bias):
         needs_x, needs_weight, needs_bias = self.needs_grad
         grad_x = (conv2d_input_grad(g, weight, input_size=x.shape, **self.params)
@@ -171,6 +179,8 @@ class Conv2dInputGrad(Op):
                 np.tensordot(weight[outputs], g[:, outputs], axes=([0], [1])), 3, 0)
         return np.ascontiguousarray(geometry.fold(columns))
 
+    jvp = multilinear_jvp
+
     def vjp(self, u, out, g, weight):
         needs_g, needs_weight = self.needs_grad
         grad_g = conv2d(u, weight, None, **self.params) if needs_g else None
@@ -201,6 +211,8 @@ class Conv2dWeightGrad(Op):
             out[outputs] = np.tensordot(g[:, outputs], windows[:, inputs],
                                         axes=([0, 2, 3], [0, 2, 3]))
         return out
+
+    jvp = multilinear_jvp
 
     def vjp(self, v, out, x, g):
         needs_x, needs_g = self.needs_grad

@@ -6,7 +6,8 @@ the row at ``padding_idx`` receives no gradient.
 """
 import numpy as np
 
-from autograd.op import Op, functions, register
+from autograd.extend import linear_jvp
+from autograd.op import Op, apply, functions, register, value_of
 
 
 def _check_indices(indices, num_embeddings, op):
@@ -58,6 +59,16 @@ class Embedding(Op):
         self.padding_idx = padding_idx
         return np.take(weight, self.indices, axis=0)
 
+    def jvp(self, tangents, out, indices, weight):
+        if tangents[1] is None:
+            return None
+        picked = apply(Embedding, (indices, tangents[1]), self.params)
+        padding_idx = self.params.get("padding_idx")
+        if padding_idx is None:
+            return picked
+        # the padding row gets no gradient (PyTorch), so it carries no tangent either
+        return picked * (np.asarray(value_of(indices)) != padding_idx)[..., None]
+
     def vjp(self, g, out, indices, weight):
         return None, embedding_backward(g, indices=self.indices, num_weights=len(weight),
                                         padding_idx=self.padding_idx)
@@ -93,6 +104,8 @@ class EmbeddingBackward(Op):
         if padding_idx is not None:
             grad[padding_idx] = 0
         return grad
+
+    jvp = linear_jvp
 
     def vjp(self, u, out, g):
         picked = embedding(self.indices, u)

@@ -1,6 +1,7 @@
 """The affine map of Linear as one op: x @ weight.T + bias."""
 import numpy as np
 
+from autograd.extend import tangent_sum
 from autograd.op import Op, functions, register
 
 
@@ -41,6 +42,11 @@ class Linear(Op):
                                  f"got {np.shape(bias)}")
             out += bias
         return out
+
+    def jvp(self, tangents, out, x, weight, bias):
+        t_x, t_weight, t_bias = tangents
+        return tangent_sum(linear(t_x, weight, None) if t_x is not None else None,
+                           linear(x, t_weight, None) if t_weight is not None else None, t_bias)
 
     def vjp(self, g, out, x, weight, bias):
         needs_x, needs_weight, needs_bias = self.needs_grad

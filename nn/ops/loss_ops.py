@@ -13,6 +13,7 @@ plain backward, where everything is an ndarray.
 """
 import numpy as np
 
+from autograd.extend import tangent_sum
 from autograd.op import Op, functions, register
 from autograd.tensor import Tensor
 
@@ -84,6 +85,21 @@ class SoftmaxCrossEntropy(Op):
             return rows * scale if scale != 1.0 else rows
         return np.asarray(np.sum(rows) * scale, dtype=rows.dtype)
 
+    def jvp(self, tangents, out, logits, target):
+        t_logits, t_target = tangents
+        log_probs = log_softmax(logits, axis=-1)
+        rows = None
+        if t_logits is not None:
+            # d rows = sum(t_logits * (softmax * sum(target) - target))
+            target_sum = sum(target, axis=-1, keepdims=True)
+            rows = sum(t_logits * (exp(log_probs) * target_sum - target), axis=-1)
+        if t_target is not None:
+            rows = tangent_sum(rows, -sum(t_target * log_probs, axis=-1))
+        scale = self.params.get("scale", 1.0)
+        if self.params.get("reduction", "none") == "sum":
+            rows = sum(rows)
+        return rows * scale if scale != 1.0 else rows
+
     def vjp(self, g, out, logits, target):
         if isinstance(g, Tensor):
             # Saved values are constants; under create_graph recompute them from the
@@ -123,6 +139,15 @@ class BinaryCrossEntropy(Op):
             log_not_p = np.maximum(np.log1p(-probs), LOG_CLAMP)
         return (target - 1) * log_not_p - target * log_p
 
+    def jvp(self, tangents, out, probs, target):
+        t_probs, t_target = tangents
+        by_probs = by_target = None
+        if t_probs is not None:
+            by_probs = t_probs * (probs - target) / maximum((1 - probs) * probs, BCE_GRAD_EPSILON)
+        if t_target is not None:
+            by_target = t_target * (log1p(-probs) - log(probs))
+        return tangent_sum(by_probs, by_target)
+
     def vjp(self, g, out, probs, target):
         grad_probs = grad_target = None
         if self.needs_grad[0]:
@@ -161,6 +186,19 @@ class BinaryCrossEntropyWithLogits(Op):
         self.softplus_neg = softplus_neg
         return (1 - target) * logits + (1 + (pos_weight - 1) * target) * softplus_neg
 
+    def jvp(self, tangents, out, logits, target, pos_weight):
+        t_logits, t_target, t_pos_weight = tangents
+        softplus_neg = softplus(-logits)
+        terms = []
+        if t_logits is not None:
+            log_weight = 1 + (pos_weight - 1) * target
+            terms.append(t_logits * (log_weight * sigmoid(logits) - pos_weight * target))
+        if t_target is not None:
+            terms.append(t_target * ((pos_weight - 1) * softplus_neg - logits))
+        if t_pos_weight is not None:
+            terms.append(t_pos_weight * target * softplus_neg)
+        return tangent_sum(*terms)
+
     def vjp(self, g, out, logits, target, pos_weight):
         softplus_neg = softplus(-logits) if isinstance(g, Tensor) else self.softplus_neg
         grad_logits = grad_target = grad_pos_weight = None
@@ -176,5 +214,5 @@ class BinaryCrossEntropyWithLogits(Op):
 
 softmax_cross_entropy, binary_cross_entropy, binary_cross_entropy_with_logits = functions(
     "softmax_cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits")
-exp, log, log1p, sum, maximum, sigmoid, softplus = functions(
-    "exp", "log", "log1p", "sum", "maximum", "sigmoid", "softplus")
+exp, log, log1p, sum, maximum, sigmoid, softplus, log_softmax = functions(
+    "exp", "log", "log1p", "sum", "maximum", "sigmoid", "softplus", "log_softmax")

@@ -6,6 +6,7 @@ adjoint of unfold, so they stay differentiable under ``create_graph=True``.
 import numpy as np
 
 from autograd import broadcast_to
+from autograd.extend import linear_jvp
 from autograd.op import Op, functions, register
 
 from .unfold import fold
@@ -131,6 +132,8 @@ class AvgPool2d(Op):
             for j in range(kw):
                 total += padded[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
         return total / self.divisor
+
+    jvp = linear_jvp
 
     def vjp(self, g, out, x):
         geometry = self.geometry
