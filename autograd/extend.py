@@ -19,13 +19,17 @@ that start with an underscore are the engine's own business.
 import contextlib
 
 from .grad_mode import state
+from .batching import (batch_elementwise, batch_leading, batch_loop, batch_merged,
+                       batch_reduction, materialized, with_rank)
 from .forward_mode import linear_jvp, multilinear_jvp, symmetric_jvp, tangent_sum
 from .inplace import bump_version
 from .op import REGISTRY, Op, OpEntry, apply, functions, register, value_of
 
 __all__ = ["Op", "OpEntry", "REGISTRY", "register", "apply", "value_of", "functions",
            "bump_version", "name_scope", "current_scope",
-           "linear_jvp", "multilinear_jvp", "symmetric_jvp", "tangent_sum"]
+           "linear_jvp", "multilinear_jvp", "symmetric_jvp", "tangent_sum",
+           "batch_elementwise", "batch_leading", "batch_loop", "batch_merged", "batch_reduction",
+           "materialized", "with_rank"]
 
 
 @contextlib.contextmanager

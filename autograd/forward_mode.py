@@ -24,6 +24,7 @@ import weakref
 
 import numpy as np
 
+from .batching import batch_elementwise
 from .grad_mode import enable_grad, state
 from .op import apply, functions, value_of
 from .tensor import Tensor
@@ -40,6 +41,8 @@ class Identity(Op):
 
     def forward(self, x):
         return x
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g,)

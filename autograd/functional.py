@@ -25,6 +25,8 @@ from .grad_mode import enable_grad, state
 from .op import REGISTRY, apply
 from .tensor import Tensor
 from .transform_levels import pushed
+from .vmap import (BatchedTensor, batch_levels, batched_everywhere, bottom_of,
+                   check_no_forward_inside, rewrap_like, vmap)
 
 __all__ = ["grad", "value_and_grad", "jacrev", "jacfwd", "jacobian", "hessian", "vjp", "jvp",
            "hvp", "vmap"]
@@ -75,8 +77,8 @@ def _tracks_outer(outputs, own):
     an enclosing ``jvp`` is active (its tangents must flow through the backward pass)."""
     if forward_levels():
         return True
-    own_ids = {id(t) for t in own}
-    stack = [t for t in outputs if isinstance(t, Tensor) and t._requires_grad]
+    own_ids = {id(bottom_of(t)) for t in own}
+    stack = [bottom_of(t) for t in outputs if isinstance(t, Tensor) and t._requires_grad]
     seen = set()
     while stack:
         tensor = stack.pop()
@@ -121,6 +123,8 @@ def _finish(value, like, nested):
     """A gradient as a result: zeros where there is none, a constant unless nested."""
     if value is None:
         return Tensor._constant(np.zeros(like.shape, dtype=like.dtype))
+    if isinstance(value, BatchedTensor):
+        return value if nested else value.detach()
     if isinstance(value, Tensor):
         return value if nested else Tensor._constant(value.data)
     return Tensor._constant(np.array(value, copy=True))
@@ -140,21 +144,71 @@ def _trace(f, args, kwargs, positions, name, has_aux=False):
     outer = state.enabled
     with enable_grad():
         tracked = list(args)
+        mapped = bool(batch_levels())
+        if mapped:
+            check_no_forward_inside()
         for position in positions:
-            tracked[position] = _stand_in(args[position], f"{name}: argument {position}", outer)
+            value = args[position]
+            if mapped:
+                # one copy per batch element, so that each gets its own gradient
+                value = batched_everywhere(_stand_in_source(value, f"{name}: argument {position}"))
+            tracked[position] = _stand_in(value, f"{name}: argument {position}", outer)
         own = [tracked[position] for position in positions]
         result, aux = _split_aux(f(*tracked, **kwargs), has_aux, name)
     return result, aux, own, outer
 
 
 def _gradients(outputs, seeds, own, nested, retain=None):
-    """Gradients of ``outputs`` (with cotangents ``seeds``) w.r.t. ``own``; None if unused."""
+    """Gradients of ``outputs`` (with cotangents ``seeds``) w.r.t. ``own``; None if unused.
+
+    Under ``vmap`` the backward pass runs once on the whole batch, underneath the
+    batching wrappers: the stand-ins ``own`` are batched at every vmap level, outputs and
+    cotangents are brought to that layout, and the gradients are wrapped back.
+    """
+    if any(isinstance(t, BatchedTensor) for t in own):
+        return _batched_gradients(outputs, seeds, own, nested, retain)
     live = [(o, s) for o, s in zip(outputs, seeds) if o._requires_grad]
     if not live:
         return [None] * len(own)
     return run_backward(tuple(o for o, _ in live), tuple(s for _, s in live),
                         retain_graph=nested if retain is None else retain,
                         create_graph=nested, inputs=own)
+
+
+def _batched_gradients(outputs, seeds, own, nested, retain):
+    with enable_grad():
+        outputs = [batched_everywhere(o, o.dtype) for o in outputs]
+        bottoms = [bottom_of(o) for o in outputs]
+        cotangents = []
+        for out, bottom, seed in zip(outputs, bottoms, seeds):
+            if seed is None:
+                seed = Tensor._constant(np.ones(out.shape, dtype=out.dtype))
+            elif not isinstance(seed, Tensor):
+                seed = Tensor._constant(np.asarray(seed, dtype=out.dtype))
+            seed = bottom_of(batched_everywhere(seed, out.dtype))
+            cotangents.append(seed if nested else seed.data)
+    live = [(o, s) for o, s in zip(bottoms, cotangents) if o._requires_grad]
+    if not live:
+        return [None] * len(own)
+    grads = run_backward(tuple(o for o, _ in live), tuple(s for _, s in live),
+                         retain_graph=nested if retain is None else retain,
+                         create_graph=nested, inputs=[bottom_of(t) for t in own])
+    return [None if g is None else rewrap_like(
+        g if isinstance(g, Tensor) else Tensor._constant(g), t) for g, t in zip(grads, own)]
+
+
+def _stand_in_source(value, role):
+    """An argument as a Tensor (arrays become constants), its dtype checked."""
+    if isinstance(value, Tensor):
+        return value
+    try:
+        array = as_array(value)
+    except TypeError as err:
+        raise TypeError(f"{role}: expected a Tensor or array, got {type(value).__name__}") from err
+    if array.dtype.kind != "f":
+        raise TypeError(f"{role} has dtype {array.dtype}; only floating-point arguments can be "
+                        f"differentiated (pass floats, e.g. 2.0 rather than 2)")
+    return Tensor._constant(array)
 
 
 def value_and_grad(f, argnums=0, has_aux=False):
@@ -213,7 +267,7 @@ def grad(f, argnums=0, has_aux=False):
 
 def _jacobian_block(rows, shape, like, nested):
     """Rows (one gradient per output element, None for zeros) as one array of ``shape``."""
-    if nested and rows:
+    if (nested or any(isinstance(r, BatchedTensor) for r in rows)) and rows:
         stack = REGISTRY["stack"].function
         return stack([_finish(r, like, True) for r in rows]).reshape(shape)
     block = np.zeros(shape, dtype=like.dtype)

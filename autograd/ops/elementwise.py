@@ -7,6 +7,7 @@ relu'(0) = 0, abs'(0) = 0, and where maximum/minimum tie, each input gets half.
 import numpy as np
 
 from ..forward_mode import linear_jvp, multilinear_jvp, tangent_sum
+from ..batching import batch_elementwise
 from ..op import Op, functions, register, value_of
 
 
@@ -29,6 +30,8 @@ class Add(Op):
 
     jvp = linear_jvp
 
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x, y):
         return g, g
 
@@ -44,6 +47,8 @@ class Subtract(Op):
 
     jvp = linear_jvp
 
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x, y):
         return g, -g
 
@@ -56,6 +61,8 @@ class Multiply(Op):
         return x * y
 
     jvp = multilinear_jvp
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x, y):
         return g * y, g * x
@@ -72,6 +79,8 @@ class Divide(Op):
     def jvp(self, tangents, out, x, y):
         t_x, t_y = tangents
         return tangent_sum(t_x, -t_y * out if t_y is not None else None) / y
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x, y):
         grad_x = g / y
@@ -96,6 +105,8 @@ class Power(Op):
             zero_base = x == 0
             by_y = t_y * where(zero_base, 0.0, out * log(where(zero_base, 1.0, x)))
         return tangent_sum(by_x, by_y)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x, y):
         grad_x = None
@@ -124,6 +135,8 @@ class Negative(Op):
 
     jvp = linear_jvp
 
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (-g,)
 
@@ -137,6 +150,8 @@ class Exp(Op):
 
     def jvp(self, tangents, out, x):
         return tangents[0] * out
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g * out,)
@@ -152,6 +167,8 @@ class Log(Op):
     def jvp(self, tangents, out, x):
         return tangents[0] / x
 
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (g / x,)
 
@@ -165,6 +182,8 @@ class Log1p(Op):
 
     def jvp(self, tangents, out, x):
         return tangents[0] / (x + 1.0)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g / (x + 1.0),)
@@ -180,6 +199,8 @@ class Sqrt(Op):
     def jvp(self, tangents, out, x):
         return tangents[0] * 0.5 / out
 
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (g * 0.5 / out,)
 
@@ -194,6 +215,8 @@ class Abs(Op):
     def jvp(self, tangents, out, x):
         return tangents[0] * sign(x)
 
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (g * sign(x),)
 
@@ -206,6 +229,8 @@ class Sin(Op):
 
     def jvp(self, tangents, out, x):
         return tangents[0] * cos(x)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g * cos(x),)
@@ -220,6 +245,8 @@ class Cos(Op):
     def jvp(self, tangents, out, x):
         return -tangents[0] * sin(x)
 
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (-g * sin(x),)
 
@@ -233,6 +260,8 @@ class Tanh(Op):
 
     def jvp(self, tangents, out, x):
         return tangents[0] * (1.0 - out * out)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g * (1.0 - out * out),)
@@ -249,6 +278,8 @@ class Sigmoid(Op):
     def jvp(self, tangents, out, x):
         return tangents[0] * out * (1.0 - out)
 
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (g * out * (1.0 - out),)
 
@@ -262,6 +293,8 @@ class Relu(Op):
 
     def jvp(self, tangents, out, x):
         return tangents[0] * (out > 0)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g * (out > 0),)
@@ -279,6 +312,8 @@ class Softplus(Op):
 
     def jvp(self, tangents, out, x):
         return tangents[0] * sigmoid(x)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g * sigmoid(x),)
@@ -311,6 +346,8 @@ class Clip(Op):
             inside = inside * (x <= a_max)
         return inside
 
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (g * self.mask,)
 
@@ -340,6 +377,8 @@ class Maximum(Op):
     def jvp(self, tangents, out, x, y):
         return _tie_tangent(tangents, x, y, x > y)
 
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x, y):
         return g * self.share, g * (1.0 - self.share)
 
@@ -355,6 +394,8 @@ class Minimum(Op):
 
     def jvp(self, tangents, out, x, y):
         return _tie_tangent(tangents, x, y, x < y)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x, y):
         return g * self.share, g * (1.0 - self.share)
@@ -375,6 +416,8 @@ class Where(Op):
         zero = np.zeros((), dtype=out.dtype)
         return where(condition, zero if t_x is None else t_x, zero if t_y is None else t_y)
 
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, condition, x, y):
         zero = np.zeros((), dtype=out.dtype)
         return (None,
@@ -390,6 +433,8 @@ class Sign(Op):
     def forward(self, x):
         return np.sign(x)
 
+    batch_rule = batch_elementwise
+
 
 @register("astype", method=True,
           sample=lambda st: st.elementwise(1, params=dict(dtype=np.float64)),
@@ -401,6 +446,8 @@ class AsType(Op):
         return np.asarray(x).astype(dtype)
 
     jvp = linear_jvp
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g.astype(self.input_dtype),)

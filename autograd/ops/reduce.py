@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..forward_mode import linear_jvp, symmetric_jvp
+from ..batching import batch_arg_reduction, batch_leading, batch_reduction
 from ..op import Op, functions, register, value_of
 
 
@@ -55,6 +56,8 @@ class Sum(Op):
 
     jvp = linear_jvp
 
+    batch_rule = batch_reduction
+
     def vjp(self, g, out, x):
         return (expand_reduced(g, self.shape, self.axis, self.keepdims),)
 
@@ -75,6 +78,8 @@ class Mean(Op):
         return np.mean(x, axis=axis, keepdims=keepdims)
 
     jvp = linear_jvp
+
+    batch_rule = batch_reduction
 
     def vjp(self, g, out, x):
         return (expand_reduced(g, self.shape, self.axis, self.keepdims) / self.count,)
@@ -118,6 +123,8 @@ class Var(Op):
     def jvp(self, tangents, out, x):
         return _spread_tangent(self.params, tangents[0], x) * 2.0
 
+    batch_rule = batch_reduction
+
     def vjp(self, g, out, x):
         centered = x - mean(x, axis=self.axis, keepdims=True)
         scale = expand_reduced(g * (2.0 / self.dof), self.shape, self.axis, self.keepdims)
@@ -141,6 +148,8 @@ class Std(Op):
 
     def jvp(self, tangents, out, x):
         return _spread_tangent(self.params, tangents[0], x) / out
+
+    batch_rule = batch_reduction
 
     def vjp(self, g, out, x):
         # d std = (x - mean) / (dof * std)
@@ -189,6 +198,8 @@ class _Extremum(Op):
         return (sum(tangents[0] * hits, axis=axis, keepdims=keepdims)
                 / sum(hits, axis=axis, keepdims=keepdims))
 
+    batch_rule = batch_reduction
+
     def vjp(self, g, out, x):
         share = _extremum_share(x, out, self.shape, self.axis, self.keepdims)
         return (expand_reduced(g, self.shape, self.axis, self.keepdims) * share,)
@@ -228,6 +239,8 @@ class Prod(Op):
         self.shape, self.axes = x.shape, normalize_axes(self.axis, len(x.shape), "prod")
         (others,) = self.vjp(np.ones(out.shape, dtype=out.dtype), out, x)
         return sum(tangents[0] * others, axis=self.axis, keepdims=self.keepdims)
+
+    batch_rule = batch_reduction
 
     def vjp(self, g, out, x):
         g = expand_reduced(g, self.shape, self.axis, self.keepdims)
@@ -282,6 +295,8 @@ class ProdOthers(Op):
 
     jvp = symmetric_jvp  # d others_i / d x_j = prod over k not in {i, j}: symmetric
 
+    batch_rule = batch_leading  # works along the last axis
+
     def vjp(self, g, out, x):
         # d others_i / d x_j = prod of x_k over k not in {i, j}, for j != i. Build the
         # (n, n) matrix whose row i is x with x_i replaced by 1; prod_others of row i then
@@ -318,6 +333,8 @@ class LogSumExp(Op):
         softmax = exp(x - expand_reduced(out, x.shape, axis, keepdims))
         return sum(tangents[0] * softmax, axis=axis, keepdims=keepdims)
 
+    batch_rule = batch_reduction
+
     def vjp(self, g, out, x):
         full = expand_reduced(out, self.shape, self.axis, self.keepdims)
         return (expand_reduced(g, self.shape, self.axis, self.keepdims) * exp(x - full),)
@@ -345,6 +362,8 @@ class _ArgExtremum(Op):
         x = np.asarray(x)
         _check_arg_axis(axis, x.ndim, self.name)
         return _extremum(self.reduce, x, axis, keepdims, self.name)
+
+    batch_rule = batch_arg_reduction
 
 
 @register("argmax", method=True, numpy=np.argmax,

@@ -2,6 +2,8 @@
 import numpy as np
 
 from ..forward_mode import linear_jvp
+from ..batching import (batch_loop, batch_reduction, logical_ndim, logical_shape,
+                        materialized, with_rank)
 from ..op import Op, apply, functions, register, value_of
 from ..tensor import Tensor
 
@@ -40,6 +42,9 @@ class Reshape(Op):
 
     jvp = linear_jvp
 
+    def batch_rule(op_cls, values, batched, params, size):
+        return apply(op_cls, values, {"shape": (size,) + tuple(params["shape"])})
+
     def vjp(self, g, out, x):
         return (g.reshape(self.input_shape),)
 
@@ -72,6 +77,12 @@ class Transpose(Op):
 
     jvp = linear_jvp
 
+    def batch_rule(op_cls, values, batched, params, size):
+        (x,) = values
+        ndim, axes = logical_ndim(x) - 1, params.get("axes")
+        order = tuple(reversed(range(ndim))) if axes is None else axes
+        return apply(op_cls, values, {"axes": (0,) + tuple(int(a) % max(ndim, 1) + 1 for a in order)})
+
     def vjp(self, g, out, x):
         inverse = None if self.axes is None else tuple(np.argsort([a % g.ndim for a in self.axes]))
         return (transpose(g, inverse),)
@@ -93,6 +104,10 @@ class BroadcastTo(Op):
             raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from err
 
     jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        shape = tuple(params["shape"]) if np.ndim(params["shape"]) else (int(params["shape"]),)
+        return apply(op_cls, (with_rank(values[0], len(shape)),), {"shape": (size,) + shape})
 
     def vjp(self, g, out, x):
         from ..broadcast import unbroadcast
@@ -123,6 +138,11 @@ class SwapAxes(Op):
 
     jvp = linear_jvp
 
+    def batch_rule(op_cls, values, batched, params, size):
+        ndim = logical_ndim(values[0]) - 1
+        return apply(op_cls, values, {
+            key: normalize_axis(params[key], ndim, "swapaxes", key) + 1 for key in ("axis1", "axis2")})
+
     def vjp(self, g, out, x):
         return (g.swapaxes(self.axis1, self.axis2),)
 
@@ -150,6 +170,12 @@ class ExpandDims(Op):
 
     jvp = linear_jvp
 
+    def batch_rule(op_cls, values, batched, params, size):
+        axis = params["axis"]
+        count = len(axis) if isinstance(axis, (tuple, list)) else 1
+        axes = normalize_axes(axis, logical_ndim(values[0]) - 1 + count, "expand_dims")
+        return apply(op_cls, values, {"axis": tuple(a + 1 for a in axes)})
+
     def vjp(self, g, out, x):
         return (g.reshape(self.shape),)
 
@@ -173,6 +199,14 @@ class Squeeze(Op):
 
     jvp = linear_jvp
 
+    def batch_rule(op_cls, values, batched, params, size):
+        shape, axis = logical_shape(values[0])[1:], params.get("axis")
+        if axis is None:
+            axes = tuple(a + 1 for a, n in enumerate(shape) if n == 1)
+        else:
+            axes = tuple(a + 1 for a in normalize_axes(axis, len(shape), "squeeze"))
+        return apply(op_cls, values, {"axis": axes})
+
     def vjp(self, g, out, x):
         return (g.reshape(self.shape),)
 
@@ -190,6 +224,8 @@ class Flip(Op):
         return np.flip(x, axis)
 
     jvp = linear_jvp
+
+    batch_rule = batch_reduction  # axis None: every per-element axis
 
     def vjp(self, g, out, x):
         return (flip(g, axis=self.axis),)
@@ -238,6 +274,12 @@ class Pad(Op):
     def jvp(self, tangents, out, x):
         return apply(Pad, (tangents[0],), dict(self.params, constant_values=0))
 
+    def batch_rule(op_cls, values, batched, params, size):
+        if np.ndim(params.get("constant_values", 0)):
+            return batch_loop(op_cls, values, batched, params, size)
+        widths = _pad_widths(params["pad_width"], logical_ndim(values[0]) - 1)
+        return apply(op_cls, values, dict(params, pad_width=((0, 0),) + widths))
+
     def vjp(self, g, out, x):
         return (g[self.inner],)
 
@@ -276,6 +318,13 @@ class Repeat(Op):
 
     jvp = linear_jvp
 
+    def batch_rule(op_cls, values, batched, params, size):
+        (x,) = values
+        if params.get("axis") is None:
+            return apply(op_cls, (reshape(x, (size, -1)),), dict(params, axis=1))
+        axis = normalize_axis(params["axis"], logical_ndim(x) - 1, "repeat") + 1
+        return apply(op_cls, values, dict(params, axis=axis))
+
     def vjp(self, g, out, x):
         shape, axis = self.work_shape, self.axis
         if self.counts.ndim == 0:
@@ -313,6 +362,12 @@ class Tile(Op):
         return np.tile(x, reps)
 
     jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        reps = _tile_reps(params["reps"])
+        rank = max(logical_ndim(values[0]) - 1, len(reps))
+        padded = (1,) + (1,) * (rank - len(reps)) + reps
+        return apply(op_cls, (with_rank(values[0], rank),), {"reps": padded})
 
     def vjp(self, g, out, x):
         # out[r * s + j] == x[j] along each axis: split every axis into (copy, position)
@@ -369,6 +424,14 @@ class Concatenate(Op):
 
     jvp = linear_jvp
 
+    def batch_rule(op_cls, values, batched, params, size):
+        arrays = [v if b else materialized(v, size) for v, b in zip(values, batched)]
+        axis = params.get("axis", 0)
+        if axis is None:
+            return apply(op_cls, tuple(reshape(a, (size, -1)) for a in arrays), {"axis": 1})
+        axis = normalize_axis(axis, max(logical_ndim(arrays[0]) - 1, 1), "concatenate") + 1
+        return apply(op_cls, tuple(arrays), {"axis": axis})
+
     def vjp(self, g, out, *arrays):
         grads, start, lead = [], 0, (slice(None),) * self.axis
         for index, (size, needs) in enumerate(zip(self.sizes, self.needs_grad)):
@@ -401,6 +464,11 @@ class Stack(Op):
         return np.stack(arrays, axis=self.axis)
 
     jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        arrays = [v if b else materialized(v, size) for v, b in zip(values, batched)]
+        axis = normalize_axis(params.get("axis", 0), logical_ndim(arrays[0]), "stack") + 1
+        return apply(op_cls, tuple(arrays), {"axis": axis})
 
     def vjp(self, g, out, *arrays):
         lead = (slice(None),) * self.axis

@@ -5,6 +5,7 @@ registered functions only, so they are differentiable again.
 """
 import numpy as np
 
+from ..batching import batch_axis
 from ..op import Op, register
 
 
@@ -31,6 +32,8 @@ class Softmax(Op):
         tangent = tangents[0]
         return out * (tangent - sum(tangent * out, axis=self.params.get("axis", -1), keepdims=True))
 
+    batch_rule = batch_axis(-1)
+
     def vjp(self, g, out, x):
         # J^T g = out * (g - <g, out>) along the axis
         return (out * (g - sum(g * out, axis=self.axis, keepdims=True)),)
@@ -51,6 +54,8 @@ class LogSoftmax(Op):
     def jvp(self, tangents, out, x):
         tangent = tangents[0]
         return tangent - sum(exp(out) * tangent, axis=self.params.get("axis", -1), keepdims=True)
+
+    batch_rule = batch_axis(-1)
 
     def vjp(self, g, out, x):
         # J^T g = g - softmax(x) * sum(g) along the axis, with softmax = exp(out)

@@ -11,6 +11,7 @@ import numpy as np
 
 from autograd import Tensor, exp, sigmoid, tanh, where
 from autograd.extend import tangent_sum
+from autograd.extend import batch_elementwise
 from autograd.op import Op, functions, register, value_of
 
 _erf_impl = None
@@ -62,6 +63,8 @@ class LeakyRelu(Op):
     def jvp(self, tangents, out, x):
         return tangents[0] * where(x > 0, 1.0, float(self.params.get("negative_slope", 0.01)))
 
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (g * _leaky_relu_slope(value_of(x), self.negative_slope),)
 
@@ -87,6 +90,8 @@ class Silu(Op):
     def jvp(self, tangents, out, x):
         sig = sigmoid(x)
         return tangents[0] * sig * (1.0 + x * (1.0 - sig))
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         sig = sigmoid(x) if isinstance(x, Tensor) else self.sig
@@ -117,6 +122,8 @@ class Gelu(Op):
 
     def jvp(self, tangents, out, x):
         return gelu_backward(tangents[0], x, approximate=self.params.get("approximate", "none"))
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (gelu_backward(g, x, approximate=self.approximate),)
@@ -150,6 +157,8 @@ class GeluBackward(Op):
         return tangent_sum(gelu_backward(t_g, x, approximate=approximate) if t_g is not None else None,
                            t_x * g * _gelu_second_derivative(x, approximate)
                            if t_x is not None else None)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, u, out, g, x):
         needs_g, needs_x = self.needs_grad

@@ -10,6 +10,7 @@ group; the input gradient scatters them back (col2im).
 import numpy as np
 
 from autograd.extend import multilinear_jvp, tangent_sum
+from autograd.extend import batch_merged, materialized
 from autograd.op import Op, apply, functions, register
 
 from .windows import Geometry, check_input, padding4, pair
@@ -111,6 +112,26 @@ class Conv2d(Op):
                  apply(Conv2d, (x, t_weight, None), self.params) if t_weight is not None else None,
                  t_bias.reshape(-1, 1, 1) if t_bias is not None else None]
         return tangent_sum(*terms)
+
+    def batch_rule(op_cls, values, batched, params, size):
+        (x, weight, bias), (batched_x, batched_weight, batched_bias) = values, batched
+        if not batched_weight and not batched_bias:
+            return batch_merged(op_cls, values, batched, params, size)
+        # one weight per element (per-example gradients): the elements become groups,
+        # x (B, N, C, H, W) -> (N, B*C, H, W), weight (B, O, C/g, kh, kw) -> (B*O, ...)
+        if not batched_x:
+            x = materialized(x, size)
+        if not batched_weight:
+            weight = materialized(weight, size)
+        n, channels = x.shape[1], x.shape[2]
+        merged_x = x.swapaxes(0, 1).reshape((n, size * channels) + x.shape[3:])
+        merged_weight = weight.reshape((size * weight.shape[1],) + weight.shape[2:])
+        if bias is not None:
+            bias = (bias if batched_bias else materialized(bias, size)).reshape(-1)
+        groups = params.get("groups", 1)
+        out = apply(op_cls, (merged_x, merged_weight, bias), dict(params, groups=size * groups))
+        out = out.reshape((n, size, weight.shape[1]) + out.shape[2:])
+        return out.swapaxes(0, 1)
 
     def vjp(self, g, out, x, weight, bias):
         needs_x, needs_weight, needs_bias = self.needs_grad

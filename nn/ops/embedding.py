@@ -69,6 +69,18 @@ class Embedding(Op):
         # the padding row gets no gradient (PyTorch), so it carries no tangent either
         return picked * (np.asarray(value_of(indices)) != padding_idx)[..., None]
 
+    def batch_rule(op_cls, values, batched, params, size):
+        (indices, weight), (batched_indices, batched_weight) = values, batched
+        if not batched_weight:  # any index shape: a batch of indices is one
+            return apply(op_cls, values, params)
+        # one weight per element (per-example gradients): out[b] = weight[b][indices[b]]
+        rows = np.asarray(value_of(indices))
+        element = np.arange(size).reshape((size,) + (1,) * (rows.ndim - batched_indices))
+        picked = weight[element, rows]
+        mask = _padding_mask(rows, params.get("padding_idx"), weight.shape[1], picked.dtype)
+        # the padding row's value, but no gradient for it
+        return picked if mask is None else picked * mask + picked.detach() * (1 - mask)
+
     def vjp(self, g, out, indices, weight):
         return None, embedding_backward(g, indices=self.indices, num_weights=len(weight),
                                         padding_idx=self.padding_idx)

@@ -2,7 +2,9 @@
 import numpy as np
 
 from autograd.extend import tangent_sum
-from autograd.op import Op, functions, register
+from autograd import einsum
+from autograd.extend import with_rank
+from autograd.op import Op, apply, functions, register
 
 
 def _linear_sample(strategies):
@@ -47,6 +49,19 @@ class Linear(Op):
         t_x, t_weight, t_bias = tangents
         return tangent_sum(linear(t_x, weight, None) if t_x is not None else None,
                            linear(x, t_weight, None) if t_weight is not None else None, t_bias)
+
+    def batch_rule(op_cls, values, batched, params, size):
+        (x, weight, bias), (batched_x, batched_weight, batched_bias) = values, batched
+        if batched_weight:  # one weight per element (per-example gradients): out[b] = x[b] W[b]^T
+            out = einsum(("z...i" if batched_x else "...i") + ",zoi->z...o", x, weight)
+        else:
+            out = apply(op_cls, (x, weight, None))
+        if bias is None:
+            return out
+        if batched_bias:
+            rank = out.ndim - (batched_x or batched_weight)
+            return out + with_rank(bias, rank)
+        return out + bias
 
     def vjp(self, g, out, x, weight, bias):
         needs_x, needs_weight, needs_bias = self.needs_grad

@@ -14,6 +14,7 @@ plain backward, where everything is an ndarray.
 import numpy as np
 
 from autograd.extend import tangent_sum
+from autograd.extend import batch_elementwise
 from autograd.op import Op, functions, register
 from autograd.tensor import Tensor
 
@@ -100,6 +101,14 @@ class SoftmaxCrossEntropy(Op):
             rows = sum(rows)
         return rows * scale if scale != 1.0 else rows
 
+    def batch_rule(op_cls, values, batched, params, size):
+        rows = batch_elementwise(op_cls, values, batched,
+                                 dict(params, reduction="none", scale=1.0), size)
+        if params.get("reduction", "none") == "sum":
+            rows = sum(rows, axis=tuple(range(1, rows.ndim)))
+        scale = params.get("scale", 1.0)
+        return rows * scale if scale != 1.0 else rows
+
     def vjp(self, g, out, logits, target):
         if isinstance(g, Tensor):
             # Saved values are constants; under create_graph recompute them from the
@@ -147,6 +156,8 @@ class BinaryCrossEntropy(Op):
         if t_target is not None:
             by_target = t_target * (log1p(-probs) - log(probs))
         return tangent_sum(by_probs, by_target)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, probs, target):
         grad_probs = grad_target = None
@@ -198,6 +209,8 @@ class BinaryCrossEntropyWithLogits(Op):
         if t_pos_weight is not None:
             terms.append(t_pos_weight * target * softplus_neg)
         return tangent_sum(*terms)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, logits, target, pos_weight):
         softplus_neg = softplus(-logits) if isinstance(g, Tensor) else self.softplus_neg

@@ -13,6 +13,7 @@ second derivatives are exact.
 import numpy as np
 
 from autograd import Tensor, sqrt
+from autograd.extend import batch_leading
 from autograd.op import Op, functions, register
 
 
@@ -221,6 +222,8 @@ class LayerNorm(Op):
         self.eps = eps = float(eps)
         self.x_hat, self.inverse_std = _normalize(x, self.axes, eps)
         return _scale_and_shift(self.x_hat, weight, bias)
+
+    batch_rule = batch_leading  # normalizes the trailing axes only
 
     def vjp(self, g, out, x, weight, bias):
         needs_x, needs_weight, needs_bias = self.needs_grad

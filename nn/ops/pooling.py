@@ -7,6 +7,7 @@ import numpy as np
 
 from autograd import broadcast_to
 from autograd.extend import linear_jvp
+from autograd.extend import batch_merged
 from autograd.op import Op, functions, register
 
 from .unfold import fold
@@ -82,6 +83,8 @@ class MaxPool2d(Op):
         self.geometry, self.argmax = geometry, flat.argmax(axis=-1)
         return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
 
+    batch_rule = batch_merged  # an (N, C, H, W) batch of its own: fold vmap's batch into N
+
     def vjp(self, g, out, x):
         geometry = self.geometry
         kernel_area = geometry.kernel[0] * geometry.kernel[1]
@@ -134,6 +137,8 @@ class AvgPool2d(Op):
         return total / self.divisor
 
     jvp = linear_jvp
+
+    batch_rule = batch_merged  # an (N, C, H, W) batch of its own: fold vmap's batch into N
 
     def vjp(self, g, out, x):
         geometry = self.geometry

@@ -6,6 +6,7 @@ for its VJPs.
 import numpy as np
 
 from autograd.extend import linear_jvp
+from autograd.extend import batch_merged
 from autograd.op import Op, functions, register
 
 from .windows import Geometry, check_input, padding4, pair
@@ -60,6 +61,8 @@ class Unfold(Op):
 
     jvp = linear_jvp
 
+    batch_rule = batch_merged  # an (N, C, H, W) batch of its own: fold vmap's batch into N
+
     def vjp(self, g, out, x):
         geometry = self.geometry
         return (fold(g, output_size=geometry.input_hw, kernel_size=geometry.kernel,
@@ -87,6 +90,8 @@ class Fold(Op):
         return geometry.fold(columns.reshape(n, rows // (kh * kw), kh, kw, ho, wo))
 
     jvp = linear_jvp
+
+    batch_rule = batch_merged  # an (N, C*k, L) batch of its own
 
     def vjp(self, g, out, columns):
         geometry = self.geometry
