@@ -88,6 +88,10 @@ class MatMul(Op):
                     # gradient per batch element and summing them afterwards
                     rows = a.reshape(-1, a.shape[-1])
                     grad_b = rows.swapaxes(-1, -2) @ g.reshape(-1, g.shape[-1])
+                elif a.shape[-2] == 1:
+                    # outer products (one row per matrix: per-example gradients under
+                    # vmap): broadcasting beats a batched matmul with an inner size of 1
+                    grad_b = a.swapaxes(-1, -2) * g
                 else:
                     grad_b = a.swapaxes(-1, -2) @ g
         return grad_a, grad_b

@@ -2,8 +2,7 @@
 import numpy as np
 
 from autograd.extend import tangent_sum
-from autograd import einsum
-from autograd.extend import with_rank
+from autograd.extend import materialized, with_rank
 from autograd.op import Op, apply, functions, register
 
 
@@ -53,7 +52,10 @@ class Linear(Op):
     def batch_rule(op_cls, values, batched, params, size):
         (x, weight, bias), (batched_x, batched_weight, batched_bias) = values, batched
         if batched_weight:  # one weight per element (per-example gradients): out[b] = x[b] W[b]^T
-            out = einsum(("z...i" if batched_x else "...i") + ",zoi->z...o", x, weight)
+            # x (B, ..., in) as (B, rows, in) @ weight^T (B, in, out): one batched product
+            x = x if batched_x else materialized(x, size)
+            rows = x.reshape((size, -1, x.shape[-1]))
+            out = (rows @ weight.swapaxes(-1, -2)).reshape(x.shape[:-1] + (weight.shape[1],))
         else:
             out = apply(op_cls, (x, weight, None))
         if bias is None:
