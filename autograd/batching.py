@@ -58,7 +58,7 @@ def batch_elementwise(op_cls, values, batched, params, size):
 
 def shifted(axis, ndim, op_name):
     """A per-element ``axis`` (int or tuple) as an axis of the batched array."""
-    from .ops.reduce import normalize_axes
+    from .ops.axes import normalize_axes
     axes = normalize_axes(axis, ndim, op_name)
     if isinstance(axis, (tuple, list)):
         return tuple(a + 1 for a in axes)

@@ -26,9 +26,8 @@ import numpy as np
 
 from .batching import batch_elementwise
 from .grad_mode import enable_grad, state
-from .op import apply, functions, value_of
+from .op import Op, apply, functions, value_of
 from .tensor import Tensor
-from .op import Op
 from .transform_levels import Level
 
 
@@ -187,7 +186,7 @@ def double_vjp_tangent(op_cls, params, inputs, tangents):
     sees how the result depends on the inputs. Under ``vmap`` it raises: the reverse
     passes would run on the whole batch.
     """
-    from .backward import run_backward
+    from .backward import run_backward  # backward sits above the op families
     if any(not isinstance(level, ForwardLevel) for level in state.transforms):
         raise NotImplementedError(
             f"jvp: op '{op_cls.name}' has no forward-mode rule (jvp method), and its "

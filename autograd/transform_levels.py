@@ -16,6 +16,7 @@ read.
 import contextlib
 
 from .grad_mode import state
+from .op import apply
 
 
 class Level:
@@ -76,5 +77,3 @@ def lowered_to(depth):
 def active_levels():
     return state.transforms
 
-
-from .op import apply  # noqa: E402

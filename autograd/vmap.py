@@ -22,8 +22,9 @@ import functools
 
 import numpy as np
 
-from .batching import batch_elementwise, materialized
+from .batching import batch_elementwise, batch_loop, materialized
 from .dtypes import as_array
+from .forward_mode import ForwardLevel
 from .grad_mode import state
 from .op import Op, apply, functions
 from .tensor import Tensor
@@ -45,7 +46,6 @@ class BatchLevel(Level):
                        for value, own in zip(inputs, batched))
         rule = getattr(op_cls, "batch_rule", None)
         if rule is None:
-            from .batching import batch_loop
             rule = batch_loop
         out = rule(op_cls, values, batched, params, self.size)
         if not isinstance(out, Tensor):
@@ -68,7 +68,7 @@ class BatchedTensor(Tensor):
         node.grad = None
         node._op = None
         node._inputs = ()
-        node._version = 0
+        node._counter = None
         node._hooks = None
         node._retains_grad = False
         node.name = None
@@ -110,7 +110,8 @@ class BatchedTensor(Tensor):
                         "cannot become a Python number, a bool or an ndarray inside the "
                         "mapped function (data-dependent control flow is not supported)")
 
-    item = __float__ = __int__ = __bool__ = __array__ = numpy = tolist = _per_element
+    item = __float__ = __int__ = __index__ = __bool__ = __array__ = numpy = tolist = _per_element
+    __format__ = __round__ = _per_element
 
     def __setitem__(self, index, value):
         raise TypeError("vmap: in-place assignment to a batched tensor is not supported; "
@@ -224,7 +225,6 @@ def batched_everywhere(value, dtype=None):
 
 def check_no_forward_inside():
     """Reverse mode on batched values cannot carry tangents of a jvp inside the vmap."""
-    from .forward_mode import ForwardLevel
     seen_batch = False
     for level in state.transforms:
         if isinstance(level, BatchLevel):

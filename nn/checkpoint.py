@@ -22,7 +22,7 @@ import zlib
 
 import numpy as np
 
-from autograd.tensor import Tensor
+from autograd import Tensor
 
 __all__ = ["save", "load", "CheckpointError"]
 

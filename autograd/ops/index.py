@@ -123,6 +123,7 @@ def _torch_index(torch, index):
           notes="gather; its VJP is scatter_add, whose VJP is this gather again")
 class GetItem(Op):
     """Select elements of x by ``index`` (already normalized)."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, index):

@@ -12,6 +12,9 @@ import numpy as np
 from ..forward_mode import multilinear_jvp
 from ..batching import logical_ndim, logical_shape, with_rank
 from ..op import Op, apply, functions, register, value_of
+from .elementwise import multiply
+from .index import scatter_add
+from .shape import broadcast_to, expand_dims
 
 
 def _operand(x):
@@ -34,7 +37,7 @@ def _matmul_error(a, b):
                       f"do not broadcast together")
 
 
-@register("matmul", method=True, numpy=np.matmul, operators=[("__matmul__", "__rmatmul__")],
+@register("matmul", method=("matmul", "mm"), aliases=("mm",), numpy=np.matmul, operators=[("__matmul__", "__rmatmul__")],
           sample=lambda st: st.matmul_args(), torch=lambda torch, a, b: torch.matmul(a, b))
 class MatMul(Op):
     """Matrix product with np.matmul's rules: 1-D operands are promoted to a row (first)
@@ -356,6 +359,3 @@ class Einsum(Op):
 
 
 matmul, tensordot = functions("matmul", "tensordot")
-from .elementwise import multiply  # noqa: E402
-from .index import scatter_add  # noqa: E402
-from .shape import broadcast_to, expand_dims  # noqa: E402

@@ -2,10 +2,13 @@
 import numpy as np
 
 from ..forward_mode import linear_jvp
-from ..batching import (batch_loop, batch_reduction, logical_ndim, logical_shape,
-                        materialized, with_rank)
+from ..batching import (batch_elementwise, batch_loop, batch_reduction, logical_ndim,
+                        logical_shape, materialized, with_rank)
 from ..op import Op, apply, functions, register, value_of
+from ..broadcast import unbroadcast
 from ..tensor import Tensor
+from .axes import normalize_axes
+from .index import scatter_add
 
 
 def _shape_argument(shape):
@@ -24,11 +27,12 @@ def _reshape(x, *shape, **kwargs):
     return apply(Reshape, (x,), {"shape": _shape_argument(shape)})
 
 
-@register("reshape", method=True, numpy=np.reshape, function=_reshape,
+@register("reshape", method=("reshape", "view"), numpy=np.reshape, function=_reshape,
           sample=lambda st: st.reshape_args(),
           torch=lambda torch, x, shape: torch.reshape(x, shape))
 class Reshape(Op):
     """Same elements in a new shape (one dimension may be -1)."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, shape):
@@ -49,6 +53,53 @@ class Reshape(Op):
         return (g.reshape(self.input_shape),)
 
 
+def _flatten_sample(strategies):
+    st = strategies.st
+
+    @st.composite
+    def draw(draw):
+        x = draw(strategies.arrays(strategies.shapes(min_dims=1)))
+        start = draw(st.integers(-x.ndim, x.ndim - 1))
+        end = draw(st.integers(start % x.ndim, x.ndim - 1))
+        return (x,), {"start_dim": start, "end_dim": end}
+    return draw()
+
+
+@register("flatten", method=True, sample=_flatten_sample,
+          torch=lambda torch, x, start_dim=0, end_dim=-1: torch.flatten(x, start_dim, end_dim))
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim..end_dim`` (inclusive) into one, as PyTorch's flatten;
+    with the defaults every dimension (NumPy's ``ndarray.flatten``). Recorded as reshape."""
+    shape = np.shape(x.data if isinstance(x, Tensor) else x)
+    ndim = max(len(shape), 1)
+    for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
+        if not isinstance(dim, (int, np.integer)) or not -ndim <= dim < ndim:
+            raise ValueError(f"flatten: {name}={dim!r} is out of range for a "
+                             f"{len(shape)}-d input of shape {shape}")
+    start, end = start_dim % ndim, end_dim % ndim
+    if start > end:
+        raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} for a "
+                         f"{len(shape)}-d input")
+    merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
+    return apply(Reshape, (x,), {"shape": tuple(shape[:start]) + (merged,) + tuple(shape[end + 1:])})
+
+
+@register("clone", method=True, numpy=np.copy, sample=lambda st: st.elementwise(1),
+          torch=lambda torch, x: x.clone())
+class Clone(Op):
+    """A copy with its own memory that stays in the graph (``x.clone()``, ``np.copy``)."""
+    vjp_uses_values = False
+
+    def forward(self, x):
+        return np.array(x, copy=True)
+
+    jvp = linear_jvp
+    batch_rule = batch_elementwise
+
+    def vjp(self, g, out, x):
+        return (g,)
+
+
 def _transpose(x, *axes, **kwargs):
     if "axes" in kwargs:
         axes = (kwargs.pop("axes"),)
@@ -58,12 +109,13 @@ def _transpose(x, *axes, **kwargs):
     return apply(Transpose, (x,), {"axes": axes})
 
 
-@register("transpose", method=True, numpy=np.transpose, function=_transpose,
+@register("transpose", method=("transpose", "permute"), numpy=np.transpose, function=_transpose,
           sample=lambda st: st.transpose_args(),
           torch=lambda torch, x, axes=None: x.permute(
               tuple(axes) if axes is not None else tuple(reversed(range(x.ndim)))))
 class Transpose(Op):
     """Permute the axes (reverse them when ``axes`` is None)."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, axes=None):
@@ -93,6 +145,7 @@ class Transpose(Op):
           torch=lambda torch, x, shape: torch.broadcast_to(x, shape))
 class BroadcastTo(Op):
     """A read-only broadcast view of x in ``shape``."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, shape):
@@ -110,7 +163,6 @@ class BroadcastTo(Op):
         return apply(op_cls, (with_rank(values[0], len(shape)),), {"shape": (size,) + shape})
 
     def vjp(self, g, out, x):
-        from ..broadcast import unbroadcast
         return (unbroadcast(g, self.input_shape),)
 
 
@@ -128,6 +180,7 @@ def normalize_axis(axis, ndim, op_name, argument="axis"):
           torch=lambda torch, x, axis1, axis2: torch.swapaxes(x, axis1, axis2))
 class SwapAxes(Op):
     """Interchange two axes (a view)."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, axis1, axis2):
@@ -155,10 +208,11 @@ def _torch_expand_dims(torch, x, axis):
     return x
 
 
-@register("expand_dims", numpy=np.expand_dims,
+@register("expand_dims", numpy=np.expand_dims, method="unsqueeze", aliases=("unsqueeze",),
           sample=lambda st: st.expand_dims_args(), torch=_torch_expand_dims)
 class ExpandDims(Op):
     """Insert size-1 axes at ``axis`` (positions in the result, an int or a tuple)."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, axis):
@@ -185,6 +239,7 @@ class ExpandDims(Op):
           torch=lambda torch, x, axis=None: x.squeeze() if axis is None else x.squeeze(axis))
 class Squeeze(Op):
     """Remove size-1 axes: all of them, or those in ``axis`` (which must have size 1)."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, axis=None):
@@ -215,6 +270,7 @@ class Squeeze(Op):
           torch=lambda torch, x, axis=None: torch.flip(x, normalize_axes(axis, x.ndim, "flip")))
 class Flip(Op):
     """Reverse the order of elements along ``axis`` (all axes when None); a view."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, axis=None):
@@ -393,7 +449,7 @@ def concatenate(arrays, axis=0):
     return apply(Concatenate, _as_sequence(arrays, "concatenate"), {"axis": axis})
 
 
-@register("concatenate", numpy=np.concatenate, function=concatenate,
+@register("concatenate", numpy=np.concatenate, aliases=("cat",), function=concatenate,
           sample=lambda st: st.concatenate_args(),
           torch=lambda torch, arrays, axis=0: torch.cat(
               [a.reshape(-1) for a in arrays] if axis is None else list(arrays), dim=axis or 0))
@@ -505,5 +561,3 @@ def split(ary, indices_or_sections, axis=0):
 (reshape, transpose, broadcast_to, swapaxes, expand_dims, squeeze, flip, pad, repeat,
  tile) = functions("reshape", "transpose", "broadcast_to", "swapaxes", "expand_dims", "squeeze",
                    "flip", "pad", "repeat", "tile")
-from .reduce import normalize_axes  # noqa: E402
-from .index import scatter_add  # noqa: E402

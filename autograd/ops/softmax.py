@@ -7,6 +7,9 @@ import numpy as np
 
 from ..batching import batch_axis
 from ..op import Op, register
+from .axes import normalize_axes
+from .elementwise import exp
+from .reduce import sum
 
 
 def _floating(x):
@@ -61,6 +64,3 @@ class LogSoftmax(Op):
         # J^T g = g - softmax(x) * sum(g) along the axis, with softmax = exp(out)
         return (g - exp(out) * sum(g, axis=self.axis, keepdims=True),)
 
-
-from .elementwise import exp  # noqa: E402
-from .reduce import normalize_axes, sum  # noqa: E402

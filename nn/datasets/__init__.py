@@ -19,3 +19,15 @@ __all__ = ["fashion_mnist", "mnist", "mnist1d", "iris", "logic_gate", "xor", "tw
            "spirals", "random_points", "read_idx", "write_idx", "download", "cache_dir",
            "load_idx_dataset", "IDXDataset", "IDXFile", "IDXFormatError", "ChecksumError",
            "DatasetNotFoundError", "FASHION_MNIST_CLASSES", "IRIS_CLASSES", "IRIS_FEATURES"]
+
+LOADERS = ("fashion_mnist", "mnist", "mnist1d", "iris", "logic_gate", "xor", "two_moons",
+           "spirals", "random_points")
+
+
+def __getattr__(name):
+    """An unknown name: say which data sets there are (and the closest one)."""
+    import difflib
+    close = difflib.get_close_matches(name, __all__, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise AttributeError(f"nn.datasets has no data set {name!r}; {hint}the data sets are: "
+                         f"{', '.join(LOADERS)} (and read_idx for your own IDX files)")

@@ -2,7 +2,7 @@
 from .. import functional as F
 from ..module import Module
 from ..ops.windows import pair
-from .linear import add_affine_parameters, check_size, input_shape, reset_affine
+from .linear import add_affine_parameters, check_dtype, check_size, input_shape, reset_affine
 
 
 class Conv2d(Module):
@@ -53,6 +53,7 @@ class Conv2d(Module):
         layout = "(N, {}, H, W)" if len(shape) == 4 else "({}, H, W)"
         check_size(self, x, len(shape) - 3, self.in_channels,
                    f"{self.in_channels} channels, shape " + layout.format(self.in_channels))
+        check_dtype(self, x, self.weight)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 

@@ -10,9 +10,7 @@ import math
 import numpy as np
 
 from autograd import Tensor, exp, sigmoid, tanh, where
-from autograd.extend import tangent_sum
-from autograd.extend import batch_elementwise
-from autograd.op import Op, functions, register, value_of
+from autograd.extend import Op, batch_elementwise, functions, register, tangent_sum, value_of
 
 _erf_impl = None
 

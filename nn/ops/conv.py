@@ -9,9 +9,8 @@ group; the input gradient scatters them back (col2im).
 """
 import numpy as np
 
-from autograd.extend import multilinear_jvp, tangent_sum
-from autograd.extend import batch_merged, materialized
-from autograd.op import Op, apply, functions, register
+from autograd.extend import (Op, apply, batch_merged, functions, materialized,
+                             multilinear_jvp, register, tangent_sum)
 
 from .windows import Geometry, check_input, padding4, pair
 

@@ -6,8 +6,7 @@ the row at ``padding_idx`` receives no gradient.
 """
 import numpy as np
 
-from autograd.extend import linear_jvp
-from autograd.op import Op, apply, functions, register, value_of
+from autograd.extend import Op, apply, functions, linear_jvp, register, value_of
 
 
 def _check_indices(indices, num_embeddings, op):
@@ -63,11 +62,10 @@ class Embedding(Op):
         if tangents[1] is None:
             return None
         picked = apply(Embedding, (indices, tangents[1]), self.params)
-        padding_idx = self.params.get("padding_idx")
-        if padding_idx is None:
-            return picked
         # the padding row gets no gradient (PyTorch), so it carries no tangent either
-        return picked * (np.asarray(value_of(indices)) != padding_idx)[..., None]
+        mask = _padding_mask(np.asarray(value_of(indices)), self.params.get("padding_idx"),
+                             weight.shape[0], picked.dtype)
+        return picked if mask is None else picked * mask
 
     def batch_rule(op_cls, values, batched, params, size):
         (indices, weight), (batched_indices, batched_weight) = values, batched

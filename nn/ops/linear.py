@@ -1,9 +1,7 @@
 """The affine map of Linear as one op: x @ weight.T + bias."""
 import numpy as np
 
-from autograd.extend import tangent_sum
-from autograd.extend import materialized, with_rank
-from autograd.op import Op, apply, functions, register
+from autograd.extend import Op, apply, functions, materialized, register, tangent_sum, with_rank
 
 
 def _linear_sample(strategies):

@@ -13,10 +13,8 @@ plain backward, where everything is an ndarray.
 """
 import numpy as np
 
-from autograd.extend import tangent_sum
-from autograd.extend import batch_elementwise
-from autograd.op import Op, functions, register
-from autograd.tensor import Tensor
+from autograd import Tensor
+from autograd.extend import Op, batch_elementwise, functions, register, tangent_sum
 
 # PyTorch clamps log(p) and log(1 - p) at -100 in binary_cross_entropy, and divides
 # its gradient by max(p * (1 - p), 1e-12).

@@ -13,8 +13,7 @@ second derivatives are exact.
 import numpy as np
 
 from autograd import Tensor, sqrt
-from autograd.extend import batch_leading
-from autograd.op import Op, functions, register
+from autograd.extend import Op, batch_leading, functions, register
 
 
 def _normalize(x, axes, eps):

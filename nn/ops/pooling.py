@@ -6,9 +6,7 @@ adjoint of unfold, so they stay differentiable under ``create_graph=True``.
 import numpy as np
 
 from autograd import broadcast_to
-from autograd.extend import linear_jvp
-from autograd.extend import batch_merged
-from autograd.op import Op, functions, register
+from autograd.extend import Op, batch_merged, functions, linear_jvp, register
 
 from .unfold import fold
 from .windows import Geometry, check_input, pair

@@ -5,9 +5,7 @@ for its VJPs.
 """
 import numpy as np
 
-from autograd.extend import linear_jvp
-from autograd.extend import batch_merged
-from autograd.op import Op, functions, register
+from autograd.extend import Op, batch_merged, functions, linear_jvp, register
 
 from .windows import Geometry, check_input, padding4, pair
 
