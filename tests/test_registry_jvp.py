@@ -18,10 +18,6 @@ from test_registry_gradients import SAMPLED, draw_sample, is_float_array, over
 WITHOUT_JVP_RULE = {
     "max_pool2d": "piecewise linear (a selection): the double-VJP fallback is exact, and no "
                   "registered gather by window argmax exists to write the rule with",
-    "batch_norm": "closed form not written yet: the double-VJP fallback is exact at the cost "
-                  "of two reverse passes through this op",
-    "layer_norm": "closed form not written yet: the double-VJP fallback is exact at the cost "
-                  "of two reverse passes through this op",
 }
 SETTINGS = settings(max_examples=15, deadline=None)
 
