@@ -25,6 +25,7 @@ from .ops.linear import Linear as _LinearOp
 from .ops.normalization import BatchNorm as _BatchNormOp, layer_norm as _layer_norm
 from .ops.pooling import avg_pool2d as _avg_pool2d, max_pool2d as _max_pool2d
 from .ops.unfold import fold as _fold, unfold as _unfold
+from .validation import normalize_dim
 
 __all__ = ["relu", "leaky_relu", "silu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
            "softplus", "identity", "linear", "conv2d", "max_pool2d", "avg_pool2d", "unfold",
@@ -165,12 +166,14 @@ def flatten(input, start_dim=0, end_dim=-1):
     """Merge dimensions ``start_dim..end_dim`` into one."""
     shape = np.shape(_array(input))
     ndim = len(shape)
-    if ndim == 0:
-        return input.reshape(1)
-    start, end = start_dim % ndim, end_dim % ndim
+    # Dims are checked as PyTorch checks them: a 0-d input counts as 1-d.
+    start = normalize_dim("flatten", "start_dim", start_dim, ndim)
+    end = normalize_dim("flatten", "end_dim", end_dim, ndim)
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                          f"for a {ndim}-d input")
+    if ndim == 0:
+        return input.reshape(1)
     return input.reshape(shape[:start] + (-1,) + shape[end + 1:])
 
 

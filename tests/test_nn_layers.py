@@ -11,7 +11,6 @@ import nn.functional as F
 from autograd import Tensor
 from autograd.testing import gradcheck, gradgradcheck, numerical_grad
 
-torch = pytest.importorskip("torch")
 
 
 def randn(*shape, seed=0):
@@ -180,7 +179,7 @@ def test_dropout_rejects_probabilities_outside_zero_one():
 
 
 # --- initialisation ------------------------------------------------------------------------
-def test_calculate_gain_matches_torch():
+def test_calculate_gain_matches_torch(torch):
     for nonlinearity, param in [("linear", None), ("conv2d", None), ("sigmoid", None),
                                 ("tanh", None), ("relu", None), ("leaky_relu", None),
                                 ("leaky_relu", 0.2), ("leaky_relu", 0), ("selu", None)]:

@@ -36,7 +36,8 @@ class Add(Op):
         return g, g
 
 
-@register("subtract", method=("subtract", "sub"), aliases=("sub",), numpy=np.subtract, operators=[("__sub__", "__rsub__")],
+@register("subtract", method=("subtract", "sub"), aliases=("sub",),
+          numpy=np.subtract, operators=[("__sub__", "__rsub__")],
           sample=_binary(), torch=lambda torch, x, y: torch.sub(x, y))
 class Subtract(Op):
     """x - y."""
@@ -54,7 +55,8 @@ class Subtract(Op):
         return (g if needs_x else None), (-g if needs_y else None)
 
 
-@register("multiply", method=("multiply", "mul"), aliases=("mul",), numpy=np.multiply, operators=[("__mul__", "__rmul__")],
+@register("multiply", method=("multiply", "mul"), aliases=("mul",),
+          numpy=np.multiply, operators=[("__mul__", "__rmul__")],
           sample=_binary(), torch=lambda torch, x, y: torch.mul(x, y))
 class Multiply(Op):
     """x * y."""
@@ -90,7 +92,8 @@ class Divide(Op):
         return (grad_x if needs_x else None), (-grad_x * out if needs_y else None)
 
 
-@register("power", method=("power", "pow"), aliases=("pow",), numpy=np.power, operators=[("__pow__", "__rpow__")],
+@register("power", method=("power", "pow"), aliases=("pow",),
+          numpy=np.power, operators=[("__pow__", "__rpow__")],
           sample=_binary(low=0.5, high=2.0, low2=-2.0, high2=2.0),
           torch=lambda torch, x, y: torch.pow(x, y))
 class Power(Op):
@@ -421,8 +424,20 @@ class Minimum(Op):
         return _shared_grads(self, g)
 
 
+def _where_sample(strategies):
+    """``(condition, x, y)`` with condition a boolean array, all broadcastable."""
+    st = strategies.st
+
+    @st.composite
+    def draw_case(draw):
+        cond_shape, x_shape, y_shape = draw(strategies.broadcastable_shapes(3))
+        condition = draw(strategies.hnp.arrays(np.bool_, cond_shape))
+        return (condition, draw(strategies.arrays(x_shape)), draw(strategies.arrays(y_shape))), {}
+    return draw_case()
+
+
 @register("where", numpy=np.where,
-          sample=lambda st: st.where_args(),
+          sample=_where_sample,
           torch=lambda torch, condition, x, y: torch.where(condition, x, y))
 class Where(Op):
     """Choose x where condition holds, else y (condition gets no gradient)."""

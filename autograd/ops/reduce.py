@@ -104,8 +104,27 @@ class _Spread(Op):
         return (scale * centered,)
 
 
+def _var_sample(strategies, min_count=1):
+    """``((x,), {axis, ddof, keepdims})`` leaving at least ``min_count`` elements and one
+    degree of freedom per reduction; distinct values, so the spread is never zero."""
+    st = strategies.st
+
+    @st.composite
+    def draw_case(draw):
+        shape = draw(strategies.shapes())
+        axis = draw(strategies.axes_for(len(shape)))
+        axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+        count = int(np.prod([shape[a] for a in axes]))
+        if count < min_count:
+            shape, axis, count = shape + (min_count,), None, int(np.prod(shape)) * min_count
+        ddof = draw(st.sampled_from([0, 1] if count > 1 else [0]))
+        return (draw(strategies.distinct_arrays(shape)),), {"axis": axis, "ddof": ddof,
+                                                 "keepdims": draw(st.booleans())}
+    return draw_case()
+
+
 @register("var", method=True, numpy=np.var,
-          sample=lambda st: st.var_args(),
+          sample=_var_sample,
           torch=lambda torch, x, axis=None, ddof=0, keepdims=False:
               torch.var(x, dim=torch_dims(x, axis), correction=ddof, keepdim=keepdims))
 class Var(_Spread):
@@ -122,7 +141,7 @@ class Var(_Spread):
 
 
 @register("std", method=True, numpy=np.std,
-          sample=lambda st: st.var_args(min_count=2),
+          sample=lambda strategies: _var_sample(strategies, min_count=2),
           torch=lambda torch, x, axis=None, ddof=0, keepdims=False:
               torch.std(x, dim=torch_dims(x, axis), correction=ddof, keepdim=keepdims))
 class Std(_Spread):

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import ChecksumError, cache_dir, download as download_file, sha256_of
+from .download import (ChecksumError, DownloadError, cache_dir, download as download_file,
+                       sha256_of)
 from .idx import read_idx
 
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
@@ -151,7 +152,9 @@ def locate(spec, entry, root=None, download=True, timeout=30.0):
         url = mirror + entry.filename
         try:
             return download_file(url, target / entry.filename, entry.sha256, timeout=timeout)
-        except (OSError, ChecksumError) as err:
+        except DownloadError as err:
+            failures.append(f"{url}: {err.reason}")
+        except ChecksumError as err:
             failures.append(f"{url}: {err}")
     hint = (" (on Debian/Ubuntu: apt install dataset-fashion-mnist)"
             if spec.system_dirs else "")

@@ -9,6 +9,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from ..validation import boolean, positive_int
 
 
 def input_shape(x):
@@ -71,7 +72,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = positive_int("Linear", "in_features", in_features)
+        self.out_features = positive_int("Linear", "out_features", out_features)
+        bias = boolean("Linear", "bias", bias)
         add_affine_parameters(self, (self.out_features, self.in_features), bias, dtype)
         self.reset_parameters()
 

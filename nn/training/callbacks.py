@@ -7,6 +7,7 @@ when there is validation data, and ``lr``.
 import csv
 import math
 import os
+import string
 import warnings
 
 import numpy as np
@@ -200,6 +201,45 @@ class EarlyStopping(_Monitored):
                      f"best {self.monitor} ({self.best:.4f})")
 
 
+def path_template_fields(path):
+    """The field names of a ``str.format`` path template such as ``"ckpt-{epoch:02d}.npz"``.
+
+    Raises ValueError (naming the path) for a template ``str.format`` cannot fill from
+    keyword arguments: unbalanced braces, positional (``{}``, ``{0}``) or compound
+    (``{a.b}``, ``{a[0]}``) fields, or a format spec that a number does not accept.
+    Literal braces are written doubled: ``{{`` and ``}}``.
+    """
+    try:
+        parts = list(string.Formatter().parse(path))
+    except ValueError as err:
+        raise ValueError(f"ModelCheckpoint: path {path!r} is not a valid template ({err}); "
+                         f"write literal braces as {{{{ and }}}}") from None
+    fields = []
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if not name.isidentifier():
+            raise ValueError(f"ModelCheckpoint: path {path!r} has the field {{{name}}}; fields "
+                             f"must name a logged value, e.g. {{epoch}} or {{val_loss:.3f}} "
+                             f"(write literal braces as {{{{ and }}}})")
+        if spec and "{" not in spec and not _accepts_a_number(spec):
+            raise ValueError(f"ModelCheckpoint: path {path!r} has the field {{{name}:{spec}}}, "
+                             f"whose format spec {spec!r} fits neither an int nor a float")
+        fields.append(name)
+    return tuple(dict.fromkeys(fields))
+
+
+def _accepts_a_number(spec):
+    """Whether ``format(value, spec)`` works for an int or a float (logged values are numbers)."""
+    for value in (1, 0.5):
+        try:
+            format(value, spec)
+            return True
+        except (ValueError, TypeError):
+            pass
+    return False
+
+
 class ModelCheckpoint(_Monitored):
     """Save the model's ``state_dict`` with ``nn.save`` (a ``.npz``) after epochs.
 
@@ -225,6 +265,7 @@ class ModelCheckpoint(_Monitored):
         super().__init__(monitor, mode, 0.0)
         self.verbose = verbose
         self.path = os.fspath(path)
+        self.fields = path_template_fields(self.path)
         self.save_best_only = bool(save_best_only)
         self.save_optimizer = bool(save_optimizer)
         self.last_saved = None
@@ -243,7 +284,13 @@ class ModelCheckpoint(_Monitored):
                 return
             reason = f"{self.monitor} improved from {self.best:.4f} to {value:.4f}, "
             self.best, self.best_epoch = value, epoch
-        path = self.path.format(epoch=epoch + 1, **logs)
+        values = {**logs, "epoch": epoch + 1}
+        missing = [name for name in self.fields if name not in values]
+        if missing:
+            raise KeyError(f"ModelCheckpoint: path {self.path!r} names {', '.join(missing)}, "
+                           f"which the logs of epoch {epoch + 1} do not hold (they hold "
+                           f"{', '.join(sorted(values))})")
+        path = self.path.format(**values)
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
         optimizer = self.context.optimizer if self.save_optimizer else None
