@@ -18,6 +18,9 @@ from test_registry_jvp import as_function, tupled
 
 # Ops that run once per batch element under vmap, and why (kept exact by a test below).
 WITHOUT_BATCH_RULE = {
+    **{name: "landed (fused recurrent step) while vmap was being built: each element runs "
+             "on its own; a rule folding vmap's batch into the cell's batch is to be written"
+       for name in ("rnn_cell", "lstm_cell", "gru_cell")},
     "batch_norm": "normalizes over the batch axis it is given and updates running "
                   "statistics in place: per-element calls are the meaning under vmap",
     "conv2d_input_grad": "the VJP of conv2d; backward passes run underneath vmap's wrappers",
