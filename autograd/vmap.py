@@ -242,7 +242,8 @@ def vmap(f, in_axes=0, out_axes=0):
     computed by running each op of ``f`` once on the whole batch (its batching rule).
 
     Args:
-        f: a function of Tensors/arrays returning a Tensor or a tuple/list of them.
+        f: a function of Tensors/arrays returning a Tensor or a tuple/list of them;
+            keyword arguments are passed to every element unchanged.
         in_axes: the batch axis of every argument (an int, or None to pass it to every
             element unchanged), or a tuple with one such entry per positional argument.
             An argument that is a tuple/list/dict of arrays is mapped leaf by leaf.
@@ -261,7 +262,7 @@ def vmap(f, in_axes=0, out_axes=0):
     name = getattr(f, "__name__", "function")
 
     @functools.wraps(f)
-    def mapped(*args):
+    def mapped(*args, **kwargs):
         axes = _in_axes(in_axes, len(args), name)
         size = _batch_size(args, axes, name)
         level = BatchLevel(size)
@@ -269,7 +270,7 @@ def vmap(f, in_axes=0, out_axes=0):
             leaf, axis, level, role)) if axis is not None else arg
                    for arg, axis in zip(args, axes)]
         with pushed(level):
-            result = f(*wrapped)
+            result = f(*wrapped, **kwargs)
         return _unbatch(result, level, out_axes, name)
     return mapped
 

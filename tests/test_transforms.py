@@ -156,6 +156,11 @@ def test_vmap_and_jvp_compose_both_ways(problem, size):
     close(batched_tangent, expected)
 
 
+def test_vmap_passes_keyword_arguments_unchanged():
+    x = np.arange(12.0).reshape(2, 3, 2)
+    close(F.vmap(lambda row, axis: row.sum(axis=axis))(x, axis=0), x.sum(axis=1))
+
+
 def test_nested_vmap_matches_the_double_loop():
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((3, 4, 5)), rng.standard_normal((5, 2))
