@@ -16,9 +16,6 @@ from test_registry_gradients import SAMPLED, draw_sample, is_float_array, over
 
 # Ops that keep the double-VJP fallback, and why (a test below keeps this list exact).
 WITHOUT_JVP_RULE = {
-    **{name: "landed (fused recurrent step) while forward mode was being built: the double-VJP "
-             "fallback runs (its VJP is differentiable); a rule is to be written beside it"
-       for name in ("rnn_cell", "lstm_cell", "gru_cell")},
     "max_pool2d": "piecewise linear (a selection): the double-VJP fallback is exact, and no "
                   "registered gather by window argmax exists to write the rule with",
 }

@@ -18,9 +18,6 @@ from test_registry_jvp import as_function, tupled
 
 # Ops that run once per batch element under vmap, and why (kept exact by a test below).
 WITHOUT_BATCH_RULE = {
-    **{name: "landed (fused recurrent step) while vmap was being built: each element runs "
-             "on its own; a rule folding vmap's batch into the cell's batch is to be written"
-       for name in ("rnn_cell", "lstm_cell", "gru_cell")},
     "batch_norm": "normalizes over the batch axis it is given and updates running "
                   "statistics in place: per-element calls are the meaning under vmap",
     "conv2d_input_grad": "the VJP of conv2d; backward passes run underneath vmap's wrappers",
@@ -28,9 +25,10 @@ WITHOUT_BATCH_RULE = {
     "embedding_backward": "the VJP of embedding; backward passes run underneath vmap's "
                           "wrappers",
 }
-# Ops whose rule covers a batched first argument only; other arguments batched loop.
-FIRST_ARGUMENT_ONLY = {
-    "layer_norm": "a per-element weight or bias loops",
+# Ops whose rule covers their first few (data) arguments batched; batched weights loop.
+DATA_ARGUMENTS = {
+    "layer_norm": 1,   # a per-element weight or bias loops
+    "rnn_cell": 2, "lstm_cell": 2, "gru_cell": 2,   # (input, state); per-element weights loop
 }
 MAPPED = [entry for entry in ENTRIES if entry.sample is not None and entry.op is not None
           and entry.name not in WITHOUT_BATCH_RULE]
@@ -51,14 +49,15 @@ def test_vmap_equals_the_loop_over_the_batch(name, data):
     f, primals = as_function(entry, args, kwargs)
     f = tupled(f)
     size = data.draw(st.integers(1, 3), label="batch size")
-    only_first = (name in FIRST_ARGUMENT_ONLY
-                  or data.draw(st.booleans(), label="map only the first argument"))
+    mapped_count = DATA_ARGUMENTS.get(name, len(primals))
+    if data.draw(st.booleans(), label="map only the first argument"):
+        mapped_count = 1
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
     elements = [[p + 1e-4 * rng.standard_normal(p.shape) * k for k in range(size)]
                 for p in primals]
     axes, batched = [], []
     for position, (primal, copies) in enumerate(zip(primals, elements)):
-        if only_first and position:
+        if position >= mapped_count:
             axes.append(None)
             batched.append(primal)
             continue
