@@ -10,16 +10,25 @@
         def vjp(self, g, out, x):
             return (g * tanh(x),)
 
+        def jvp(self, tangents, out, x):      # forward mode (optional; see forward_mode)
+            return tangents[0] * tanh(x)
+
 Everything here is stable API; names outside this module and ``autograd/__init__``
 that start with an underscore are the engine's own business.
 """
 from .grad_mode import state
+from .batching import (batch_elementwise, batch_leading, batch_loop, batch_merged,
+                       batch_reduction, logical_shape, materialized, with_rank)
+from .forward_mode import linear_jvp, multilinear_jvp, symmetric_jvp, tangent_sum
 from .inplace import bump_version
 from .backward import topological_order
 from .op import REGISTRY, Op, OpEntry, apply, functions, register, value_of
 
 __all__ = ["Op", "OpEntry", "REGISTRY", "register", "apply", "value_of", "functions",
-           "bump_version", "name_scope", "current_scope", "topological_order"]
+           "bump_version", "name_scope", "current_scope", "topological_order",
+           "linear_jvp", "multilinear_jvp", "symmetric_jvp", "tangent_sum",
+           "batch_elementwise", "batch_leading", "batch_loop", "batch_merged", "batch_reduction",
+           "logical_shape", "materialized", "with_rank"]
 
 
 class name_scope:

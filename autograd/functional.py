@@ -1,16 +1,18 @@
-"""JAX-style transforms of Python functions: grad, value_and_grad, jacobian, hessian,
-vjp, jvp, hvp.
+"""JAX-style transforms of Python functions: grad, value_and_grad, jacrev, jacfwd,
+jacobian, hessian, vjp, jvp, hvp, vmap.
 
 The functions transformed take Tensors or arrays and return Tensors. Results are
-Tensors. Transforms compose (``grad(grad(f))``, ``jacobian(grad(f))``): each call
-differentiates with respect to fresh stand-ins for its arguments, and when the function
-depends on something an enclosing computation tracks (an outer transform's argument, a
-parameter that requires grad) while grad mode is on, the derivative is itself recorded
-(``create_graph``), so the outer level can differentiate it again. Otherwise results are
-plain constants and the graph is freed.
+Tensors. Transforms compose (``grad(grad(f))``, ``jacfwd(jacrev(f))``, ``vmap(grad(f))``):
+each call differentiates with respect to fresh stand-ins for its arguments, and when the
+function depends on something an enclosing computation tracks (an outer transform's
+argument, a parameter that requires grad, a tangent of an enclosing ``jvp``) the
+derivative is itself recorded (``create_graph``), so the outer level can differentiate
+it again. Otherwise results are plain constants and the graph is freed.
 
-Forward mode is not implemented separately: ``jvp`` uses the double-VJP trick (the VJP
-``u -> J^T u`` is linear in ``u``, and its own VJP with cotangent ``t`` is ``J t``).
+Reverse mode (``grad``, ``vjp``, ``jacrev``) runs backward passes; forward mode (``jvp``,
+``jacfwd``) pushes tangents through the ops' ``jvp`` rules in one forward pass
+(``autograd.forward_mode``); ``vmap`` runs a function on a whole batch at once through
+the ops' batching rules (``autograd.vmap``).
 """
 import functools
 
@@ -18,25 +20,16 @@ import numpy as np
 
 from .backward import run_backward
 from .dtypes import as_array
+from .forward_mode import ForwardLevel, Identity, forward_levels, fresh_leaf_like
 from .grad_mode import enable_grad, state
-from .op import REGISTRY, Op, apply
+from .op import REGISTRY, apply
 from .tensor import Tensor
+from .transform_levels import pushed
+from .vmap import (BatchedTensor, batch_levels, batched_everywhere, bottom_of,
+                   check_no_forward_inside, rewrap_like, vmap)
 
-__all__ = ["grad", "value_and_grad", "jacobian", "hessian", "vjp", "jvp", "hvp"]
-
-
-class _Argument(Op):
-    """Identity: a fresh node standing for a transformed argument that is itself tracked
-    by an enclosing computation, so that gradients taken here stop at this level."""
-
-    name = "argument"
-    vjp_uses_values = False
-
-    def forward(self, x):
-        return x
-
-    def vjp(self, g, out, x):
-        return (g,)
+__all__ = ["grad", "value_and_grad", "jacrev", "jacfwd", "jacobian", "hessian", "vjp", "jvp",
+           "hvp", "vmap"]
 
 
 def _stand_in(value, role, outer):
@@ -45,8 +38,10 @@ def _stand_in(value, role, outer):
         if value.data.dtype.kind != "f":
             raise TypeError(f"{role} has dtype {value.dtype}; only floating-point arguments "
                             f"can be differentiated")
-        if outer and value._requires_grad:
-            return apply(_Argument, (value,))
+        if state.transforms or (outer and value._requires_grad):
+            # an identity node at the active levels: tangents and batching pass through
+            # it, and gradients taken here stop at it
+            return fresh_leaf_like(value)
         return Tensor(value.data, requires_grad=True)
     try:
         array = as_array(value)
@@ -78,9 +73,12 @@ def _normalize_argnums(argnums, count, name):
 
 
 def _tracks_outer(outputs, own):
-    """True when ``outputs`` depend on a tensor requiring grad other than ``own``."""
-    own_ids = {id(t) for t in own}
-    stack = [t for t in outputs if isinstance(t, Tensor) and t._requires_grad]
+    """True when ``outputs`` depend on a tensor requiring grad other than ``own``, or
+    an enclosing ``jvp`` is active (its tangents must flow through the backward pass)."""
+    if forward_levels():
+        return True
+    own_ids = {id(bottom_of(t)) for t in own}
+    stack = [bottom_of(t) for t in outputs if isinstance(t, Tensor) and t._requires_grad]
     seen = set()
     while stack:
         tensor = stack.pop()
@@ -125,6 +123,8 @@ def _finish(value, like, nested):
     """A gradient as a result: zeros where there is none, a constant unless nested."""
     if value is None:
         return Tensor._constant(np.zeros(like.shape, dtype=like.dtype))
+    if isinstance(value, BatchedTensor):
+        return value if nested else value.detach()
     if isinstance(value, Tensor):
         return value if nested else Tensor._constant(value.data)
     return Tensor._constant(np.array(value, copy=True))
@@ -144,21 +144,71 @@ def _trace(f, args, kwargs, positions, name, has_aux=False):
     outer = state.enabled
     with enable_grad():
         tracked = list(args)
+        mapped = bool(batch_levels())
+        if mapped:
+            check_no_forward_inside()
         for position in positions:
-            tracked[position] = _stand_in(args[position], f"{name}: argument {position}", outer)
+            value = args[position]
+            if mapped:
+                # one copy per batch element, so that each gets its own gradient
+                value = batched_everywhere(_stand_in_source(value, f"{name}: argument {position}"))
+            tracked[position] = _stand_in(value, f"{name}: argument {position}", outer)
         own = [tracked[position] for position in positions]
         result, aux = _split_aux(f(*tracked, **kwargs), has_aux, name)
     return result, aux, own, outer
 
 
 def _gradients(outputs, seeds, own, nested, retain=None):
-    """Gradients of ``outputs`` (with cotangents ``seeds``) w.r.t. ``own``; None if unused."""
+    """Gradients of ``outputs`` (with cotangents ``seeds``) w.r.t. ``own``; None if unused.
+
+    Under ``vmap`` the backward pass runs once on the whole batch, underneath the
+    batching wrappers: the stand-ins ``own`` are batched at every vmap level, outputs and
+    cotangents are brought to that layout, and the gradients are wrapped back.
+    """
+    if any(isinstance(t, BatchedTensor) for t in own):
+        return _batched_gradients(outputs, seeds, own, nested, retain)
     live = [(o, s) for o, s in zip(outputs, seeds) if o._requires_grad]
     if not live:
         return [None] * len(own)
     return run_backward(tuple(o for o, _ in live), tuple(s for _, s in live),
                         retain_graph=nested if retain is None else retain,
                         create_graph=nested, inputs=own)
+
+
+def _batched_gradients(outputs, seeds, own, nested, retain):
+    with enable_grad():
+        outputs = [batched_everywhere(o, o.dtype) for o in outputs]
+        bottoms = [bottom_of(o) for o in outputs]
+        cotangents = []
+        for out, bottom, seed in zip(outputs, bottoms, seeds):
+            if seed is None:
+                seed = Tensor._constant(np.ones(out.shape, dtype=out.dtype))
+            elif not isinstance(seed, Tensor):
+                seed = Tensor._constant(np.asarray(seed, dtype=out.dtype))
+            seed = bottom_of(batched_everywhere(seed, out.dtype))
+            cotangents.append(seed if nested else seed.data)
+    live = [(o, s) for o, s in zip(bottoms, cotangents) if o._requires_grad]
+    if not live:
+        return [None] * len(own)
+    grads = run_backward(tuple(o for o, _ in live), tuple(s for _, s in live),
+                         retain_graph=nested if retain is None else retain,
+                         create_graph=nested, inputs=[bottom_of(t) for t in own])
+    return [None if g is None else rewrap_like(
+        g if isinstance(g, Tensor) else Tensor._constant(g), t) for g, t in zip(grads, own)]
+
+
+def _stand_in_source(value, role):
+    """An argument as a Tensor (arrays become constants), its dtype checked."""
+    if isinstance(value, Tensor):
+        return value
+    try:
+        array = as_array(value)
+    except TypeError as err:
+        raise TypeError(f"{role}: expected a Tensor or array, got {type(value).__name__}") from err
+    if array.dtype.kind != "f":
+        raise TypeError(f"{role} has dtype {array.dtype}; only floating-point arguments can be "
+                        f"differentiated (pass floats, e.g. 2.0 rather than 2)")
+    return Tensor._constant(array)
 
 
 def value_and_grad(f, argnums=0, has_aux=False):
@@ -186,7 +236,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
                              f"{type(result).__name__}; use has_aux=True to return "
                              f"(output, aux), or jacobian for several outputs")
         _, (out,) = _as_tensor_outputs(result, "grad")
-        if out.data.size != 1:
+        if out.size != 1:
             raise ValueError(f"grad: {name} must return a scalar (one-element) Tensor, but it "
                              f"returned shape {out.shape}; use jacobian or vjp for non-scalar "
                              f"outputs")
@@ -217,7 +267,7 @@ def grad(f, argnums=0, has_aux=False):
 
 def _jacobian_block(rows, shape, like, nested):
     """Rows (one gradient per output element, None for zeros) as one array of ``shape``."""
-    if nested and rows:
+    if (nested or any(isinstance(r, BatchedTensor) for r in rows)) and rows:
         stack = REGISTRY["stack"].function
         return stack([_finish(r, like, True) for r in rows]).reshape(shape)
     block = np.zeros(shape, dtype=like.dtype)
@@ -228,25 +278,39 @@ def _jacobian_block(rows, shape, like, nested):
     return Tensor._constant(block)
 
 
-def jacobian(f, argnums=0, has_aux=False):
+def jacrev(f, argnums=0, has_aux=False):
     """Transform ``f`` into a function computing its Jacobian by reverse mode.
 
     For an output of shape ``O`` and an argument of shape ``I`` the Jacobian has shape
-    ``O + I`` (``J[o..., i...] = d out[o...] / d x[i...]``), as in
-    ``torch.autograd.functional.jacobian`` and ``jax.jacrev``. A tuple ``argnums`` gives
-    a tuple over arguments; a tuple output gives a tuple over outputs (of those). One
-    backward pass per output element.
+    ``O + I`` (``J[o..., i...] = d out[o...] / d x[i...]``), as in ``jax.jacrev`` and
+    ``torch.func.jacrev``. A tuple ``argnums`` gives a tuple over arguments; a tuple
+    output gives a tuple over outputs (of those). One forward pass, then one backward
+    pass per output element: the choice for few outputs and many inputs.
     """
+    return _jacobian(f, argnums, has_aux, "jacrev", choose=False)
+
+
+def jacobian(f, argnums=0, has_aux=False):
+    """Transform ``f`` into a function computing its Jacobian (shape ``O + I``, see
+    ``jacrev``), choosing the mode by shape: reverse (``jacrev``, one backward pass per
+    output element) when the outputs have at most as many elements as the differentiated
+    arguments, forward (``jacfwd``, one forward pass per argument element) otherwise.
+    """
+    return _jacobian(f, argnums, has_aux, "jacobian", choose=True)
+
+
+def _jacobian(f, argnums, has_aux, name, choose):
     def transformed(*args, **kwargs):
-        single_arg, positions = _normalize_argnums(argnums, len(args), "jacobian")
-        result, aux, own, outer = _trace(f, args, kwargs, positions, "jacobian", has_aux)
-        single_out, outputs = _as_tensor_outputs(result, "jacobian")
+        single_arg, positions = _normalize_argnums(argnums, len(args), name)
+        result, aux, own, outer = _trace(f, args, kwargs, positions, name, has_aux)
+        single_out, outputs = _as_tensor_outputs(result, name)
+        if choose and sum(o.size for o in outputs) > sum(t.size for t in own):
+            return jacfwd(f, argnums, has_aux)(*args, **kwargs)
         nested = outer and _tracks_outer(outputs, own)
         per_output = []
         for out in outputs:
             rows = [[] for _ in own]
-            size = out.data.size
-            for index in range(size):
+            for index in range(out.size):
                 if not out._requires_grad:
                     grads = [None] * len(own)
                 else:
@@ -262,13 +326,75 @@ def jacobian(f, argnums=0, has_aux=False):
     return functools.wraps(f)(transformed)
 
 
+def jacfwd(f, argnums=0, has_aux=False):
+    """Transform ``f`` into a function computing its Jacobian by forward mode.
+
+    Same result as ``jacrev`` (shape ``O + I``, tuples over arguments and outputs), as
+    in ``jax.jacfwd`` and ``torch.func.jacfwd``: one ``jvp`` (a forward pass carrying
+    tangents) per element of the differentiated arguments, each along one basis
+    direction: the choice for few inputs and many outputs.
+    """
+    def transformed(*args, **kwargs):
+        single_arg, positions = _normalize_argnums(argnums, len(args), "jacfwd")
+        stack = REGISTRY["stack"].function
+        per_arg, outputs, aux = [], None, None
+        for position in positions:
+            primal, outputs = args[position], None
+            shape, dtype = _shape_and_dtype(primal, f"jacfwd: argument {position}")
+
+            def along(x, position=position):
+                call = list(args)
+                call[position] = x
+                return f(*call, **kwargs)
+            columns = []
+            for index in range(int(np.prod(shape, dtype=int))):
+                basis = np.zeros(shape, dtype=dtype)
+                basis.flat[index] = 1
+                found = jvp(along, (primal,), (basis,), has_aux=has_aux)
+                outputs, tangents = found[0], found[1]
+                aux = found[2] if has_aux else None
+                columns.append(tangents if isinstance(tangents, tuple) else (tangents,))
+            if outputs is None:  # an empty argument: evaluate once for the output shapes
+                found = _split_aux(along(primal), has_aux, "jacfwd")
+                outputs, aux = found
+            single_out, out_tensors = _as_tensor_outputs(outputs, "jacfwd")
+            blocks = []
+            for k, out in enumerate(out_tensors):
+                if columns:
+                    block = stack([column[k] for column in columns], axis=-1)
+                    block = block.reshape(out.shape + shape)
+                else:
+                    block = Tensor._constant(np.zeros(out.shape + shape, dtype=out.dtype))
+                blocks.append(block)
+            per_arg.append(blocks)
+        per_output = [_pack([blocks[k] for blocks in per_arg], single_arg)
+                      for k in range(len(per_arg[0]))]
+        jac = _pack(per_output, single_out)
+        return (jac, aux) if has_aux else jac
+    return functools.wraps(f)(transformed)
+
+
+def _shape_and_dtype(value, role):
+    if isinstance(value, Tensor):
+        return value.shape, value.dtype
+    try:
+        array = as_array(value)
+    except TypeError as err:
+        raise TypeError(f"{role}: expected a Tensor or array, got {type(value).__name__}") from err
+    if array.dtype.kind != "f":
+        raise TypeError(f"{role} has dtype {array.dtype}; only floating-point arguments can be "
+                        f"differentiated (pass floats, e.g. 2.0 rather than 2)")
+    return array.shape, array.dtype
+
+
 def hessian(f, argnums=0):
     """Transform scalar-valued ``f`` into a function computing its Hessian, shape ``I + I``.
 
-    ``jacobian(grad(f))``; a tuple ``argnums`` gives the nested tuple ``H[i][j]`` of
-    blocks ``d2 f / dx_i dx_j``, as in ``torch.autograd.functional.hessian``.
+    ``jacfwd(jacrev(f))`` (forward over reverse, as in JAX); a tuple ``argnums`` gives
+    the nested tuple ``H[i][j]`` of blocks ``d2 f / dx_i dx_j``, as in
+    ``torch.autograd.functional.hessian``.
     """
-    return jacobian(grad(f, argnums), argnums)
+    return jacfwd(jacrev(f, argnums), argnums)
 
 
 def _tangents(primals, tangents, name, words=("tangent", "primal")):
@@ -279,8 +405,8 @@ def _tangents(primals, tangents, name, words=("tangent", "primal")):
                          f"{primal_word}(s); give one per {primal_word}")
     checked = []
     for position, (primal, tangent) in enumerate(zip(primals, tangents)):
-        data = tangent.data if isinstance(tangent, Tensor) else np.asarray(tangent)
-        shape = np.shape(primal.data if isinstance(primal, Tensor) else primal)
+        data = tangent if isinstance(tangent, Tensor) else np.asarray(tangent)
+        shape = primal.shape if isinstance(primal, Tensor) else np.shape(primal)
         if data.shape != shape:
             raise ValueError(f"{name}: {tangent_word} {position} has shape {data.shape}, but "
                              f"{primal_word} {position} has shape {shape}")
@@ -319,52 +445,102 @@ def vjp(f, *primals, has_aux=False):
     return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
 
 
-def jvp(f, primals, tangents):
+def jvp(f, primals, tangents, has_aux=False):
     """``(f(*primals), J @ tangents)``: the directional derivative of ``f`` along
-    ``tangents`` (one per primal, same shapes), shaped like the output.
+    ``tangents`` (one per primal, same shapes), shaped like the output (a tuple for a
+    tuple output), computed by true forward mode in ONE forward pass: every op pushes
+    its inputs' tangents through its ``jvp`` rule (see ``autograd.forward_mode``). An op
+    without a rule falls back to the double-VJP trick (``u -> J^T u`` is linear in
+    ``u``, and its VJP with cotangent ``t`` is ``J t``: two reverse passes through that
+    op, which need its VJP to be differentiable; not available under ``vmap``).
 
-    Computed by the double-VJP trick (two reverse passes), not true forward mode: with
-    ``u`` a dummy cotangent, ``g(u) = J^T u`` is recorded with create_graph, and the VJP
-    of ``g`` with cotangent ``tangents`` is ``J tangents``. It needs every op's VJP to
-    be differentiable, as for second derivatives.
+    Composes with the other transforms: ``jvp(grad(f))`` is a Hessian-vector product
+    (forward over reverse), ``jacrev(lambda x: jvp(f, (x,), (v,))[1])`` reverse over
+    forward, ``jvp`` inside ``jvp`` or ``vmap`` and ``vmap`` inside ``jvp``. With
+    ``has_aux=True`` ``f`` returns ``(output, aux)`` and the result is
+    ``(output, tangent, aux)``.
+
+    Raises:
+        TypeError: primals or tangents not a tuple; a non-floating primal.
+        ValueError: a different number of tangents and primals, or a tangent whose shape
+            is not its primal's.
     """
     primals = _primals(primals, "jvp")
     tangents = _tangents(primals, _primals(tangents, "jvp"), "jvp")
-    result, _, own, outer = _trace(f, primals, {}, tuple(range(len(primals))), "jvp")
-    single_out, outputs = _as_tensor_outputs(result, "jvp")
-    nested = outer and _tracks_outer(outputs, own)
-    dummies = [Tensor(np.zeros(o.shape, dtype=o.dtype), requires_grad=True) for o in outputs]
-    with enable_grad():
-        live = [(o, u) for o, u in zip(outputs, dummies) if o._requires_grad]
-        first = run_backward(tuple(o for o, _ in live), tuple(u for _, u in live),
-                             retain_graph=True, create_graph=True, inputs=own) if live else []
-        pairs = [(g, t) for g, t in zip(first, tangents)
-                 if isinstance(g, Tensor) and g._requires_grad]
-        second = run_backward(tuple(g for g, _ in pairs), tuple(t for _, t in pairs),
-                              retain_graph=nested, create_graph=nested,
-                              inputs=dummies) if pairs else [None] * len(dummies)
-    values = _pack([_result(o, nested) for o in outputs], single_out)
-    return values, _pack([_finish(d, u, nested) for d, u in zip(second, dummies)], single_out)
+    level = ForwardLevel()
+    stand_ins = []
+    for position, (primal, tangent) in enumerate(zip(primals, tangents)):
+        stand_in = _forward_stand_in(primal, f"jvp: primal {position}")
+        level.set_tangent(stand_in, _tangent_like(tangent, stand_in))
+        stand_ins.append(stand_in)
+    with pushed(level):
+        result, aux = _split_aux(f(*stand_ins), has_aux, "jvp")
+        single_out, outputs = _as_tensor_outputs(result, "jvp")
+        out_tangents = []
+        for out in outputs:
+            tangent = level.tangent_of(out)
+            if tangent is None:
+                tangent = np.zeros(out.shape, dtype=out.dtype)
+            out_tangents.append(tangent if isinstance(tangent, Tensor)
+                                else Tensor._constant(np.asarray(tangent)))
+    values = _pack(list(outputs), single_out)
+    result = values, _pack(out_tangents, single_out)
+    return result + (aux,) if has_aux else result
+
+
+def _forward_stand_in(primal, role):
+    """A new tensor equal to ``primal`` to carry its tangent (an identity op at the
+    active levels, so outer transforms and reverse passes still see through it)."""
+    if isinstance(primal, Tensor):
+        if primal.data.dtype.kind != "f":
+            raise TypeError(f"{role} has dtype {primal.dtype}; only floating-point arguments "
+                            f"can be differentiated")
+        return apply(Identity, (primal,))
+    try:
+        array = as_array(primal)
+    except TypeError as err:
+        raise TypeError(f"{role}: expected a Tensor or array, got {type(primal).__name__}") from err
+    if array.dtype.kind != "f":
+        raise TypeError(f"{role} has dtype {array.dtype}; only floating-point arguments can be "
+                        f"differentiated (pass floats, e.g. 2.0 rather than 2)")
+    return Tensor._constant(array)
+
+
+def _tangent_like(tangent, primal):
+    """A tangent in its primal's dtype (a Tensor stays a Tensor: it may be tracked)."""
+    if isinstance(tangent, Tensor):
+        return tangent if tangent.dtype == primal.dtype else tangent.astype(primal.dtype)
+    return np.asarray(tangent, dtype=primal.dtype)
 
 
 def hvp(f, primals, tangents):
     """``(f(*primals), H @ tangents)`` for scalar-valued ``f``: the Hessian-vector
-    product, one tuple entry per primal (a single Tensor for one primal), computed as
-    the gradient of ``<grad f, tangents>`` (reverse over reverse, no Hessian formed).
+    product, one tuple entry per primal (a single Tensor for one primal), computed
+    forward over reverse: the forward-mode derivative of ``grad f`` along ``tangents``
+    (one forward pass carrying tangents, one reverse pass; no Hessian formed).
     """
     primals = _primals(primals, "hvp")
     tangents = _tangents(primals, _primals(tangents, "hvp"), "hvp")
-    result, _, own, outer = _trace(f, primals, {}, tuple(range(len(primals))), "hvp")
-    _, outputs = _as_tensor_outputs(result, "hvp")
-    if len(outputs) != 1 or outputs[0].data.size != 1:
-        raise ValueError("hvp: the function must return a scalar (one-element) Tensor")
-    (out,) = outputs
-    nested = outer and _tracks_outer(outputs, own)
-    first = _gradients(outputs, (None,), own, True, retain=True)
-    pairs = [(g, t) for g, t in zip(first, tangents) if isinstance(g, Tensor) and g._requires_grad]
-    with enable_grad():
-        second = run_backward(tuple(g for g, _ in pairs), tuple(t for _, t in pairs),
-                              retain_graph=nested, create_graph=nested,
-                              inputs=own) if pairs else [None] * len(own)
-    products = [_finish(h, t, nested) for h, t in zip(second, own)]
-    return _result(out, nested), (products[0] if len(products) == 1 else tuple(products))
+    positions = tuple(range(len(primals)))
+
+    def value_and_gradients(*args):
+        value, grads = value_and_grad(_scalar_output(f, "hvp"), positions)(*args)
+        return (value,) + tuple(grads)
+    outputs, out_tangents = jvp(value_and_gradients, primals, tangents)
+    products = out_tangents[1:]
+    return outputs[0], (products[0] if len(products) == 1 else tuple(products))
+
+
+def _scalar_output(f, name):
+    """``f`` checked to return a single one-element Tensor (for hvp's error message)."""
+    @functools.wraps(f)
+    def checked(*args):
+        result = f(*args)
+        if isinstance(result, (tuple, list)) or np.size(_shape_only(result)) != 1:
+            raise ValueError(f"{name}: the function must return a scalar (one-element) Tensor")
+        return result
+    return checked
+
+
+def _shape_only(value):
+    return np.empty(value.shape) if hasattr(value, "shape") else np.asarray(value)

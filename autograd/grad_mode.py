@@ -12,6 +12,7 @@ class _ThreadState(threading.local):
     enabled = True
     scope = None        # dotted module path of the module whose forward is running
     anomaly = False     # set by autograd.detect_anomaly
+    transforms = ()     # active jvp/vmap levels, outermost first (autograd.transform_levels)
 
 
 state = _ThreadState()

@@ -118,6 +118,8 @@ def apply(op_cls, inputs, params=_EMPTY):
             break
     else:
         return op_cls().forward(*inputs, **params)
+    if state.transforms:  # jvp/vmap levels are active: the innermost one that owns an input runs it
+        return state.transforms[-1].dispatch(op_cls, inputs, params)
     # One explicit pass (Python 3.11 runs each comprehension as a separate function call,
     # and this is the hottest loop of the library).
     arrays, needs, recording = [], [], False

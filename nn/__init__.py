@@ -30,5 +30,6 @@ from .summary import ModelSummary
 from .losses import *  # noqa: F401,F403
 from . import optim, utils
 from .checkpoint import save, load
+from .functional_call import functional_call
 from . import data, datasets, training
 from .training import evaluate, fit, predict

@@ -6,6 +6,8 @@ relu'(0) = 0, abs'(0) = 0, and where maximum/minimum tie, each input gets half.
 """
 import numpy as np
 
+from ..batching import batch_elementwise
+from ..forward_mode import linear_jvp, multilinear_jvp, tangent_sum
 from ..op import Op, apply, functions, register, value_of
 
 
@@ -26,6 +28,10 @@ class Add(Op):
     def forward(self, x, y):
         return x + y
 
+    jvp = linear_jvp
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x, y):
         return g, g
 
@@ -40,6 +46,10 @@ class Subtract(Op):
     def forward(self, x, y):
         return x - y
 
+    jvp = linear_jvp
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x, y):
         needs_x, needs_y = self.needs_grad
         return (g if needs_x else None), (-g if needs_y else None)
@@ -53,6 +63,10 @@ class Multiply(Op):
     def forward(self, x, y):
         return x * y
 
+    jvp = multilinear_jvp
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x, y):
         needs_x, needs_y = self.needs_grad
         return (g * y if needs_x else None), (g * x if needs_y else None)
@@ -65,6 +79,12 @@ class Divide(Op):
     """x / y."""
     def forward(self, x, y):
         return x / y
+
+    def jvp(self, tangents, out, x, y):
+        t_x, t_y = tangents
+        return tangent_sum(t_x, -t_y * out if t_y is not None else None) / y
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x, y):
         needs_x, needs_y = self.needs_grad
@@ -80,6 +100,19 @@ class Power(Op):
     """x ** y. d/dy uses log(x); as in PyTorch it is 0 where x == 0 and y >= 0."""
     def forward(self, x, y):
         return x ** y
+
+    def jvp(self, tangents, out, x, y):
+        t_x, t_y = tangents
+        # the conventions of the VJP: d/dx is 0 where y == 0 (0 ** 0 included), d/dy is 0
+        # where x == 0
+        by_x = t_x * y * where(y == 0, 1.0, x) ** (y - 1) if t_x is not None else None
+        by_y = None
+        if t_y is not None:
+            zero_base = x == 0
+            by_y = t_y * where(zero_base, 0.0, out * log(where(zero_base, 1.0, x)))
+        return tangent_sum(by_x, by_y)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x, y):
         grad_x = None
@@ -108,6 +141,10 @@ class Negative(Op):
     def forward(self, x):
         return -x
 
+    jvp = linear_jvp
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (-g,)
 
@@ -118,6 +155,11 @@ class Exp(Op):
     """e ** x."""
     def forward(self, x):
         return np.exp(x)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0] * out
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g * out,)
@@ -130,6 +172,11 @@ class Log(Op):
     def forward(self, x):
         return np.log(x)
 
+    def jvp(self, tangents, out, x):
+        return tangents[0] / x
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (g / x,)
 
@@ -140,6 +187,11 @@ class Log1p(Op):
     """log(1 + x), accurate for small x."""
     def forward(self, x):
         return np.log1p(x)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0] / (x + 1.0)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g / (x + 1.0),)
@@ -152,6 +204,11 @@ class Sqrt(Op):
     def forward(self, x):
         return np.sqrt(x)
 
+    def jvp(self, tangents, out, x):
+        return tangents[0] * 0.5 / out
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (g * 0.5 / out,)
 
@@ -163,6 +220,11 @@ class Abs(Op):
     def forward(self, x):
         return np.abs(x)
 
+    def jvp(self, tangents, out, x):
+        return tangents[0] * sign(x)
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (g * sign(x),)
 
@@ -172,6 +234,11 @@ class Sin(Op):
     """Sine."""
     def forward(self, x):
         return np.sin(x)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0] * cos(x)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g * cos(x),)
@@ -183,6 +250,11 @@ class Cos(Op):
     def forward(self, x):
         return np.cos(x)
 
+    def jvp(self, tangents, out, x):
+        return -tangents[0] * sin(x)
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (-g * sin(x),)
 
@@ -193,6 +265,11 @@ class Tanh(Op):
     """Hyperbolic tangent."""
     def forward(self, x):
         return np.tanh(x)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0] * (1.0 - out * out)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g * (1.0 - out * out),)
@@ -206,6 +283,11 @@ class Sigmoid(Op):
         z = np.exp(-np.abs(x))
         return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(z.dtype, copy=False)
 
+    def jvp(self, tangents, out, x):
+        return tangents[0] * out * (1.0 - out)
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (g * out * (1.0 - out),)
 
@@ -216,6 +298,11 @@ class Relu(Op):
     """max(x, 0); relu'(0) = 0 (PyTorch's convention)."""
     def forward(self, x):
         return np.maximum(x, 0)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0] * (out > 0)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g * (out > 0),)
@@ -230,6 +317,11 @@ class Softplus(Op):
     """
     def forward(self, x):
         return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+    def jvp(self, tangents, out, x):
+        return tangents[0] * sigmoid(x)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g * sigmoid(x),)
@@ -253,6 +345,17 @@ class Clip(Op):
         self.mask = mask
         return np.clip(x, a_min, a_max)
 
+    def jvp(self, tangents, out, x):
+        a_min, a_max = self.params.get("a_min"), self.params.get("a_max")
+        inside = tangents[0]
+        if a_min is not None:
+            inside = inside * (x >= a_min)
+        if a_max is not None:
+            inside = inside * (x <= a_max)
+        return inside
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (g * self.mask,)
 
@@ -271,6 +374,14 @@ def _tie_share(x, y, wins, dtype):
     return np.where(x == y, 0.5, wins).astype(dtype, copy=False)
 
 
+def _tie_tangent(tangents, x, y, wins):
+    """The tangent of maximum/minimum: each input's share (ties split equally)."""
+    share = where(x == y, 0.5, wins)
+    t_x, t_y = tangents
+    return tangent_sum(t_x * share if t_x is not None else None,
+                       t_y * (1.0 - share) if t_y is not None else None)
+
+
 def _shared_grads(op, g):
     """maximum/minimum: each input's share of g, computed only for inputs that need it."""
     needs_x, needs_y = op.needs_grad
@@ -286,6 +397,11 @@ class Maximum(Op):
         self.share = _tie_share(x, y, x > y, out.dtype)
         return out
 
+    def jvp(self, tangents, out, x, y):
+        return _tie_tangent(tangents, x, y, x > y)
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x, y):
         return _shared_grads(self, g)
 
@@ -298,6 +414,11 @@ class Minimum(Op):
         out = np.minimum(x, y)
         self.share = _tie_share(x, y, x < y, out.dtype)
         return out
+
+    def jvp(self, tangents, out, x, y):
+        return _tie_tangent(tangents, x, y, x < y)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x, y):
         return _shared_grads(self, g)
@@ -323,6 +444,15 @@ class Where(Op):
     def forward(self, condition, x, y):
         return np.where(condition, x, y)
 
+    def jvp(self, tangents, out, condition, x, y):
+        _, t_x, t_y = tangents
+        if t_x is None and t_y is None:
+            return None
+        zero = np.zeros((), dtype=out.dtype)
+        return where(condition, zero if t_x is None else t_x, zero if t_y is None else t_y)
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, condition, x, y):
         zero = np.zeros((), dtype=out.dtype)
         return (None,
@@ -338,6 +468,8 @@ class Sign(Op):
     def forward(self, x):
         return np.sign(x)
 
+    batch_rule = batch_elementwise
+
 
 @register("astype", method=True,
           sample=lambda st: st.elementwise(1, params=dict(dtype=np.float64)),
@@ -347,6 +479,10 @@ class AsType(Op):
     def forward(self, x, *, dtype):
         self.input_dtype = np.asarray(x).dtype
         return np.asarray(x).astype(dtype)
+
+    jvp = linear_jvp
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         return (g.astype(self.input_dtype),)

@@ -7,6 +7,7 @@ PyTorch.
 """
 import numpy as np
 
+from ..forward_mode import linear_jvp
 from ..op import Op, apply, register
 from ..tensor import Tensor
 
@@ -80,6 +81,25 @@ def _scatter_rows(values, shape, rows):
     return sums.reshape(shape).astype(values.dtype, copy=False)
 
 
+def _advanced_front(index):
+    """With a batch slice put before ``index``, where NumPy leaves the batch axis: 0, or
+    the rank of the advanced indices when they are split by a slice (NumPy then moves
+    them to the front)."""
+    arrays = [item for item in index if isinstance(item, np.ndarray)]
+    if not arrays:
+        return 0
+    advanced = [isinstance(item, np.ndarray) or (isinstance(item, (int, np.integer))
+                                                 and not isinstance(item, bool))
+                for item in index]
+    first = advanced.index(True)
+    last = len(advanced) - 1 - advanced[::-1].index(True)
+    if all(advanced[first:last + 1]):
+        return 0
+    shapes = [(int(np.count_nonzero(item)),) if isinstance(item, np.ndarray) and item.dtype == bool
+              else np.shape(item) for item, adv in zip(index, advanced) if adv]
+    return len(np.broadcast_shapes(*shapes))
+
+
 def getitem(x, index):
     """``x[index]`` with NumPy's basic and advanced indexing; Tensors in ``index`` act as
     their data. Repeated integer indices accumulate their gradients.
@@ -125,6 +145,17 @@ class GetItem(Op):
         except IndexError as err:
             raise InvalidIndexError(f"getitem: index {index!r} does not fit an input of shape "
                                     f"{x.shape}: {err}") from None
+
+    jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        index = params["index"]
+        out = apply(op_cls, values, {"index": (slice(None),) + index})
+        front = _advanced_front(index)
+        if front:  # NumPy put the advanced-index axes first: bring the batch axis back
+            ndim = out.ndim
+            out = out.transpose((front,) + tuple(a for a in range(ndim) if a != front))
+        return out
 
     def vjp(self, g, out, x):
         return (scatter_add(g, shape=self.shape, index=self.index),)
@@ -180,6 +211,19 @@ class ScatterAdd(Op):
             raise InvalidIndexError(f"scatter_add: cannot add values of shape {values.shape} at "
                                     f"index {index!r} of shape {shape}: {err}") from None
         return out
+
+    jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        (batch_values,) = values
+        index = params["index"]
+        front = _advanced_front(index)
+        if front:  # NumPy expects the advanced-index axes first, then the batch axis
+            ndim = batch_values.ndim
+            order = tuple(range(1, front + 1)) + (0,) + tuple(range(front + 1, ndim))
+            batch_values = batch_values.transpose(order)
+        return apply(op_cls, (batch_values,), {"shape": (size,) + tuple(params["shape"]),
+                                               "index": (slice(None),) + index})
 
     def vjp(self, g, out, values):
         return (g[self.index],)

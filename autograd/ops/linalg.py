@@ -9,6 +9,8 @@ import string
 
 import numpy as np
 
+from ..forward_mode import multilinear_jvp
+from ..batching import logical_ndim, logical_shape, with_rank
 from ..op import Op, apply, functions, register, value_of
 from .elementwise import multiply
 from .index import scatter_add
@@ -62,6 +64,25 @@ class MatMul(Op):
         except ValueError:
             raise _matmul_error(a, b) from None
 
+    jvp = multilinear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        # 1-d operands become matrices first, so that a batch axis is never taken for a
+        # matrix axis; then the batched operands get the full rank and broadcast
+        (a, b), (batched_a, batched_b) = values, batched
+        a_ndim, b_ndim = logical_ndim(a) - batched_a, logical_ndim(b) - batched_b
+        if a_ndim == 1:
+            a = expand_dims(a, -2)
+        if b_ndim == 1:
+            b = expand_dims(b, -1)
+        rank = max(a_ndim, b_ndim, 2)
+        a = with_rank(a, rank) if batched_a else a
+        b = with_rank(b, rank) if batched_b else b
+        out = apply(op_cls, (a, b))
+        promoted = tuple(axis for axis, was_vector in ((-2, a_ndim == 1), (-1, b_ndim == 1))
+                         if was_vector)
+        return out.squeeze(promoted) if promoted else out
+
     def vjp(self, g, out, a, b):
         a, b = _operand(a), _operand(b)
         grad_a = grad_b = None
@@ -86,6 +107,10 @@ class MatMul(Op):
                     # gradient per batch element and summing them afterwards
                     rows = a.reshape(-1, a.shape[-1])
                     grad_b = rows.swapaxes(-1, -2) @ g.reshape(-1, g.shape[-1])
+                elif a.shape[-2] == 1:
+                    # outer products (one row per matrix: per-example gradients under
+                    # vmap): broadcasting beats a batched matmul with an inner size of 1
+                    grad_b = a.swapaxes(-1, -2) * g
                 else:
                     grad_b = a.swapaxes(-1, -2) @ g
         return grad_a, grad_b
@@ -118,10 +143,11 @@ def _dot_sample(strategies):
 def dot(a, b):
     """np.dot: a product for 0-d operands, matmul up to 2-D, and for N-D a sum over the
     last axis of ``a`` and the second-to-last of ``b`` (the last when ``b`` is 1-D)."""
-    a_ndim, b_ndim = np.ndim(value_of(a)), np.ndim(value_of(b))
+    # shapes as the operands show them (a batched tensor under vmap: one element's)
+    a_shape, b_shape = tuple(_operand(a).shape), tuple(_operand(b).shape)
+    a_ndim, b_ndim = len(a_shape), len(b_shape)
     if a_ndim == 0 or b_ndim == 0:
         return multiply(a, b)
-    a_shape, b_shape = np.shape(value_of(a)), np.shape(value_of(b))
     inner = 0 if b_ndim == 1 else b_ndim - 2
     if a_shape[-1] != b_shape[inner]:
         raise ValueError(f"dot: shapes {a_shape} and {b_shape} are not aligned: axis "
@@ -210,6 +236,26 @@ class TensorDot(Op):
         a, b = np.asarray(a), np.asarray(b)
         self.a_axes, self.b_axes = _tensordot_axes(axes, a.shape, b.shape)
         return np.tensordot(a, b, axes=(self.a_axes, self.b_axes))
+
+    jvp = multilinear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        (a, b), (batched_a, batched_b) = values, batched
+        a_shape, b_shape = logical_shape(a)[batched_a:], logical_shape(b)[batched_b:]
+        a_axes, b_axes = _tensordot_axes(params.get("axes", 2), a_shape, b_shape)
+        if batched_a and batched_b:  # one einsum sharing the batch letter
+            letters = iter(string.ascii_letters[1:])
+            a_term = "a" + "".join(next(letters) for _ in a_shape)
+            b_term = ["a"] + [a_term[1 + a_axes[b_axes.index(j)]] if j in b_axes else next(letters)
+                              for j in range(len(b_shape))]
+            free = ([c for i, c in enumerate(a_term[1:]) if i not in a_axes]
+                    + [c for j, c in enumerate(b_term[1:]) if j not in b_axes])
+            return einsum(f"{a_term},{''.join(b_term)}->a{''.join(free)}", a, b)
+        if batched_a:
+            return apply(op_cls, (a, b), {"axes": ([i + 1 for i in a_axes], b_axes)})
+        out = apply(op_cls, (a, b), {"axes": (a_axes, [j + 1 for j in b_axes])})
+        front = len(a_shape) - len(a_axes)  # b's free axes, the batch first, follow a's
+        return out.transpose((front,) + tuple(i for i in range(out.ndim) if i != front))
 
     def vjp(self, g, out, a, b):
         a, b = _operand(a), _operand(b)
@@ -370,6 +416,15 @@ class Einsum(Op):
         self.optimize = optimize
         self.spec = ",".join(self.terms) + "->" + self.output
         return np.einsum(self.spec, *operands, optimize=optimize)
+
+    jvp = multilinear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        shapes = tuple(logical_shape(v)[own:] for v, own in zip(values, batched))
+        terms, output, _ = parse_einsum(params["subscripts"], shapes)
+        letter = next(c for c in string.ascii_letters if c not in "".join(terms) + output)
+        spec = ",".join(letter + term if own else term for term, own in zip(terms, batched))
+        return apply(op_cls, values, dict(params, subscripts=f"{spec}->{letter}{output}"))
 
     def vjp(self, g, out, *operands):
         return tuple(self._operand_grad(k, g, operands) if needs else None

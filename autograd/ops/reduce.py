@@ -1,6 +1,8 @@
 """Reductions over ``axis`` (int, tuple or None) with ``keepdims``, as in NumPy."""
 import numpy as np
 
+from ..forward_mode import linear_jvp, symmetric_jvp
+from ..batching import batch_arg_reduction, batch_leading, batch_reduction
 from ..op import Op, functions, register, value_of
 from .axes import normalize_axes, torch_dims
 from .elementwise import exp, where
@@ -32,6 +34,10 @@ class Sum(Op):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         return np.sum(x, axis=axis, keepdims=keepdims)
 
+    jvp = linear_jvp
+
+    batch_rule = batch_reduction
+
     def vjp(self, g, out, x):
         return (expand_reduced(g, self.shape, self.axis, self.keepdims),)
 
@@ -51,6 +57,10 @@ class Mean(Op):
         self.count = int(np.prod([x.shape[a] for a in axes])) if axes else 1
         return np.mean(x, axis=axis, keepdims=keepdims)
 
+    jvp = linear_jvp
+
+    batch_rule = batch_reduction
+
     def vjp(self, g, out, x):
         return (expand_reduced(g, self.shape, self.axis, self.keepdims) / self.count,)
 
@@ -66,6 +76,14 @@ def _check_ddof(count, ddof, op_name):
     if count - ddof <= 0:
         raise ValueError(f"{op_name}: ddof={ddof} leaves no degrees of freedom for "
                          f"{count} element(s) per reduction")
+
+
+def _spread_tangent(params, tangent, x):
+    """The tangent of var / 2 (and of std * std / 2): sum((x - mean) * t) / (n - ddof)."""
+    axis, keepdims = params.get("axis"), params.get("keepdims", False)
+    dof = _reduced_count(x.shape, axis, "var") - params.get("ddof", 0)
+    centered = x - mean(x, axis=axis, keepdims=True)
+    return sum(centered * tangent, axis=axis, keepdims=keepdims) / dof
 
 
 class _Spread(Op):
@@ -113,6 +131,11 @@ class Var(_Spread):
     """Variance over ``axis``: mean((x - mean(x))**2) * n / (n - ddof)."""
     reduce = staticmethod(np.var)
 
+    def jvp(self, tangents, out, x):
+        return _spread_tangent(self.params, tangents[0], x) * 2.0
+
+    batch_rule = batch_reduction
+
     def scale(self, g, out):
         return g * (2.0 / self.dof)
 
@@ -125,6 +148,11 @@ class Std(_Spread):
     """Standard deviation over ``axis``: sqrt(var(x, ddof)). At zero spread the gradient
     is 0, as in PyTorch (where the formula below would divide 0 by 0)."""
     reduce = staticmethod(np.std)
+
+    def jvp(self, tangents, out, x):
+        return _spread_tangent(self.params, tangents[0], x) / where(out == 0, 1.0, out)
+
+    batch_rule = batch_reduction
 
     def scale(self, g, out):
         # d std / dx = (x - mean) / (dof * std)
@@ -164,6 +192,15 @@ class _Extremum(Op):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         return _extremum(self.reduce, x, axis, keepdims, self.name)
 
+    def jvp(self, tangents, out, x):
+        # the tangent of the extremum is the mean tangent over the positions that attain it
+        axis, keepdims = self.params.get("axis"), self.params.get("keepdims", False)
+        hits = x == expand_reduced(out, x.shape, axis, keepdims)
+        return (sum(tangents[0] * hits, axis=axis, keepdims=keepdims)
+                / sum(hits, axis=axis, keepdims=keepdims))
+
+    batch_rule = batch_reduction
+
     def vjp(self, g, out, x):
         share = _extremum_share(x, out, self.shape, self.axis, self.keepdims)
         return (expand_reduced(g, self.shape, self.axis, self.keepdims) * share,)
@@ -195,6 +232,16 @@ class Prod(Op):
         self.axes = normalize_axes(axis, x.ndim, "prod")
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         return np.prod(x, axis=axis, keepdims=keepdims)
+
+    def jvp(self, tangents, out, x):
+        # sum over the reduced axes of (product of the other elements) * tangent; the VJP
+        # with a cotangent of ones gives those products
+        self.axis, self.keepdims = self.params.get("axis"), self.params.get("keepdims", False)
+        self.shape, self.axes = x.shape, normalize_axes(self.axis, len(x.shape), "prod")
+        (others,) = self.vjp(np.ones(out.shape, dtype=out.dtype), out, x)
+        return sum(tangents[0] * others, axis=self.axis, keepdims=self.keepdims)
+
+    batch_rule = batch_reduction
 
     def vjp(self, g, out, x):
         g = expand_reduced(g, self.shape, self.axis, self.keepdims)
@@ -247,6 +294,10 @@ class ProdOthers(Op):
             after[..., :-1] = np.cumprod(x[..., :0:-1], axis=-1)[..., ::-1]
         return np.multiply(before, after, out=before)
 
+    jvp = symmetric_jvp  # d others_i / d x_j = prod over k not in {i, j}: symmetric
+
+    batch_rule = batch_leading  # works along the last axis
+
     def vjp(self, g, out, x):
         # d others_i / d x_j = prod of x_k over k not in {i, j}, for j != i. Build the
         # (n, n) matrix whose row i is x with x_i replaced by 1; prod_others of row i then
@@ -278,6 +329,13 @@ class LogSumExp(Op):
                 out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
         return out if keepdims else out.reshape([n for a, n in enumerate(x.shape) if a not in axes])
 
+    def jvp(self, tangents, out, x):
+        axis, keepdims = self.params.get("axis"), self.params.get("keepdims", False)
+        softmax = exp(x - expand_reduced(out, x.shape, axis, keepdims))
+        return sum(tangents[0] * softmax, axis=axis, keepdims=keepdims)
+
+    batch_rule = batch_reduction
+
     def vjp(self, g, out, x):
         full = expand_reduced(out, self.shape, self.axis, self.keepdims)
         return (expand_reduced(g, self.shape, self.axis, self.keepdims) * exp(x - full),)
@@ -305,6 +363,8 @@ class _ArgExtremum(Op):
         x = np.asarray(x)
         _check_arg_axis(axis, x.ndim, self.name)
         return _extremum(self.reduce, x, axis, keepdims, self.name)
+
+    batch_rule = batch_arg_reduction
 
 
 @register("argmax", method=True, numpy=np.argmax,

@@ -1,6 +1,9 @@
 """Ops that rearrange elements without changing them: reshape, transpose, stack, pad..."""
 import numpy as np
 
+from ..forward_mode import linear_jvp
+from ..batching import (batch_elementwise, batch_loop, batch_reduction, logical_ndim,
+                        logical_shape, materialized, with_rank)
 from ..op import Op, apply, functions, register, value_of
 from ..broadcast import unbroadcast
 from ..tensor import Tensor
@@ -70,6 +73,11 @@ class Reshape(Op):
             raise ValueError(f"reshape: cannot reshape an input of shape {x.shape} "
                              f"({x.size} elements) into shape {shape}") from err
 
+    jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        return apply(op_cls, values, {"shape": (size,) + tuple(params["shape"])})
+
     def vjp(self, g, out, x):
         return (g.reshape(self.input_shape),)
 
@@ -115,6 +123,9 @@ class Clone(Op):
     def forward(self, x):
         return np.array(x, copy=True)
 
+    jvp = linear_jvp
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (g,)
 
@@ -158,6 +169,14 @@ class Transpose(Op):
         self.axes = axes
         return np.transpose(x, axes)
 
+    jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        (x,) = values
+        ndim, axes = logical_ndim(x) - 1, params.get("axes")
+        order = tuple(reversed(range(ndim))) if axes is None else axes
+        return apply(op_cls, values, {"axes": (0,) + tuple(int(a) % max(ndim, 1) + 1 for a in order)})
+
     def vjp(self, g, out, x):
         inverse = None if self.axes is None else tuple(np.argsort([a % g.ndim for a in self.axes]))
         return (transpose(g, inverse),)
@@ -191,6 +210,12 @@ class BroadcastTo(Op):
             return np.broadcast_to(x, shape)
         except ValueError as err:
             raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from err
+
+    jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        shape = tuple(params["shape"]) if np.ndim(params["shape"]) else (int(params["shape"]),)
+        return apply(op_cls, (with_rank(values[0], len(shape)),), {"shape": (size,) + shape})
 
     def vjp(self, g, out, x):
         return (unbroadcast(g, self.input_shape),)
@@ -230,6 +255,13 @@ class SwapAxes(Op):
         self.axis1 = normalize_axis(axis1, x.ndim, "swapaxes", "axis1")
         self.axis2 = normalize_axis(axis2, x.ndim, "swapaxes", "axis2")
         return x.swapaxes(self.axis1, self.axis2)
+
+    jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        ndim = logical_ndim(values[0]) - 1
+        return apply(op_cls, values, {
+            key: normalize_axis(params[key], ndim, "swapaxes", key) + 1 for key in ("axis1", "axis2")})
 
     def vjp(self, g, out, x):
         return (g.swapaxes(self.axis1, self.axis2),)
@@ -274,6 +306,14 @@ class ExpandDims(Op):
         self.shape = x.shape
         return np.expand_dims(x, axes)
 
+    jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        axis = params["axis"]
+        count = len(axis) if isinstance(axis, (tuple, list)) else 1
+        axes = normalize_axes(axis, logical_ndim(values[0]) - 1 + count, "expand_dims")
+        return apply(op_cls, values, {"axis": tuple(a + 1 for a in axes)})
+
     def vjp(self, g, out, x):
         return (g.reshape(self.shape),)
 
@@ -317,6 +357,16 @@ class Squeeze(Op):
         self.shape = x.shape
         return np.squeeze(x, axis=axis)
 
+    jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        shape, axis = logical_shape(values[0])[1:], params.get("axis")
+        if axis is None:
+            axes = tuple(a + 1 for a, n in enumerate(shape) if n == 1)
+        else:
+            axes = tuple(a + 1 for a in normalize_axes(axis, len(shape), "squeeze"))
+        return apply(op_cls, values, {"axis": axes})
+
     def vjp(self, g, out, x):
         return (g.reshape(self.shape),)
 
@@ -344,6 +394,10 @@ class Flip(Op):
         normalize_axes(axis, x.ndim, "flip")
         self.axis = axis
         return np.flip(x, axis)
+
+    jvp = linear_jvp
+
+    batch_rule = batch_reduction  # axis None: every per-element axis
 
     def vjp(self, g, out, x):
         return (flip(g, axis=self.axis),)
@@ -411,6 +465,15 @@ class Pad(Op):
         out[self.inner] = x
         return out
 
+    def jvp(self, tangents, out, x):
+        return apply(Pad, (tangents[0],), dict(self.params, constant_values=0))
+
+    def batch_rule(op_cls, values, batched, params, size):
+        if np.ndim(params.get("constant_values", 0)):
+            return batch_loop(op_cls, values, batched, params, size)
+        widths = _pad_widths(params["pad_width"], logical_ndim(values[0]) - 1)
+        return apply(op_cls, values, dict(params, pad_width=((0, 0),) + widths))
+
     def vjp(self, g, out, x):
         return (g[self.inner],)
 
@@ -465,6 +528,15 @@ class Repeat(Op):
         self.counts = counts
         return np.repeat(x, counts, axis=axis)
 
+    jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        (x,) = values
+        if params.get("axis") is None:
+            return apply(op_cls, (reshape(x, (size, -1)),), dict(params, axis=1))
+        axis = normalize_axis(params["axis"], logical_ndim(x) - 1, "repeat") + 1
+        return apply(op_cls, values, dict(params, axis=axis))
+
     def vjp(self, g, out, x):
         shape, axis = self.work_shape, self.axis
         if self.counts.ndim == 0:
@@ -516,6 +588,14 @@ class Tile(Op):
         self.padded_shape = (1,) * (ndim - x.ndim) + x.shape
         self.padded_reps = (1,) * (ndim - len(reps)) + reps
         return np.tile(x, reps)
+
+    jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        reps = _tile_reps(params["reps"])
+        rank = max(logical_ndim(values[0]) - 1, len(reps))
+        padded = (1,) + (1,) * (rank - len(reps)) + reps
+        return apply(op_cls, (with_rank(values[0], rank),), {"reps": padded})
 
     def vjp(self, g, out, x):
         # out[r * s + j] == x[j] along each axis: split every axis into (copy, position)
@@ -590,6 +670,16 @@ class Concatenate(Op):
         self.axis, self.sizes = axis, [a.shape[axis] for a in arrays]
         return np.concatenate(arrays, axis=axis)
 
+    jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        arrays = [v if b else materialized(v, size) for v, b in zip(values, batched)]
+        axis = params.get("axis", 0)
+        if axis is None:
+            return apply(op_cls, tuple(reshape(a, (size, -1)) for a in arrays), {"axis": 1})
+        axis = normalize_axis(axis, max(logical_ndim(arrays[0]) - 1, 1), "concatenate") + 1
+        return apply(op_cls, tuple(arrays), {"axis": axis})
+
     def vjp(self, g, out, *arrays):
         grads, start, lead = [], 0, (slice(None),) * self.axis
         for index, (size, needs) in enumerate(zip(self.sizes, self.needs_grad)):
@@ -632,6 +722,13 @@ class Stack(Op):
                              f"{[a.shape for a in arrays]}")
         self.axis = normalize_axis(axis, arrays[0].ndim + 1, "stack")
         return np.stack(arrays, axis=self.axis)
+
+    jvp = linear_jvp
+
+    def batch_rule(op_cls, values, batched, params, size):
+        arrays = [v if b else materialized(v, size) for v, b in zip(values, batched)]
+        axis = normalize_axis(params.get("axis", 0), logical_ndim(arrays[0]), "stack") + 1
+        return apply(op_cls, tuple(arrays), {"axis": axis})
 
     def vjp(self, g, out, *arrays):
         lead = (slice(None),) * self.axis

@@ -5,6 +5,7 @@ registered functions only, so they are differentiable again.
 """
 import numpy as np
 
+from ..batching import batch_axis
 from ..op import Op, register
 from .axes import normalize_axes
 from .elementwise import exp
@@ -43,6 +44,12 @@ class Softmax(Op):
         exps /= np.sum(exps, axis=axis, keepdims=True)
         return exps
 
+    def jvp(self, tangents, out, x):
+        tangent = tangents[0]
+        return out * (tangent - sum(tangent * out, axis=self.params.get("axis", -1), keepdims=True))
+
+    batch_rule = batch_axis(-1)
+
     def vjp(self, g, out, x):
         # J^T g = out * (g - <g, out>) along the axis
         return (out * (g - sum(g * out, axis=self.axis, keepdims=True)),)
@@ -59,6 +66,12 @@ class LogSoftmax(Op):
         shifted = x - np.max(x, axis=axis, keepdims=True)
         shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
         return shifted
+
+    def jvp(self, tangents, out, x):
+        tangent = tangents[0]
+        return tangent - sum(exp(out) * tangent, axis=self.params.get("axis", -1), keepdims=True)
+
+    batch_rule = batch_axis(-1)
 
     def vjp(self, g, out, x):
         # J^T g = g - softmax(x) * sum(g) along the axis, with softmax = exp(out)

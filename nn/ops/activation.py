@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 
-from autograd import Tensor, exp, sigmoid, tanh
-from autograd.extend import Op, functions, register, value_of
+from autograd import Tensor, exp, sigmoid, tanh, where
+from autograd.extend import Op, batch_elementwise, functions, register, tangent_sum, value_of
 
 _erf_impl = None
 
@@ -58,6 +58,11 @@ class LeakyRelu(Op):
             return np.maximum(x, x * negative_slope)
         return np.where(x > 0, x, x * negative_slope)
 
+    def jvp(self, tangents, out, x):
+        return tangents[0] * where(x > 0, 1.0, float(self.params.get("negative_slope", 0.01)))
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (g * _leaky_relu_slope(value_of(x), self.negative_slope),)
 
@@ -79,6 +84,12 @@ class Silu(Op):
     def forward(self, x):
         self.sig = sigmoid(np.asarray(x))
         return x * self.sig
+
+    def jvp(self, tangents, out, x):
+        sig = sigmoid(x)
+        return tangents[0] * sig * (1.0 + x * (1.0 - sig))
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
         sig = sigmoid(x) if isinstance(x, Tensor) else self.sig
@@ -107,6 +118,11 @@ class Gelu(Op):
             return 0.5 * x * (1.0 + np.tanh(TANH_K * (x + TANH_C * x * x * x)))
         return x * (0.5 * (1.0 + _erf(x * SQRT_HALF)))
 
+    def jvp(self, tangents, out, x):
+        return gelu_backward(tangents[0], x, approximate=self.params.get("approximate", "none"))
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, x):
         return (gelu_backward(g, x, approximate=self.approximate),)
 
@@ -132,6 +148,15 @@ class GeluBackward(Op):
         cdf = 0.5 * (1.0 + _erf(x * SQRT_HALF))
         pdf = INV_SQRT_2PI * np.exp(-0.5 * x * x)
         return g * (cdf + x * pdf)
+
+    def jvp(self, tangents, out, g, x):
+        t_g, t_x = tangents
+        approximate = self.params.get("approximate", "none")
+        return tangent_sum(gelu_backward(t_g, x, approximate=approximate) if t_g is not None else None,
+                           t_x * g * _gelu_second_derivative(x, approximate)
+                           if t_x is not None else None)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, u, out, g, x):
         needs_g, needs_x = self.needs_grad

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from autograd import Tensor
-from autograd.extend import Op, functions, register, value_of
+from autograd.extend import Op, batch_elementwise, functions, register, tangent_sum, value_of
 
 from .. import init
 
@@ -161,6 +161,44 @@ class ScaledDotProductAttention(Op):
             return valid, np.array(-np.inf, dtype=dtype), None
         fill = np.where(nonempty, np.array(-np.inf, dtype=dtype), np.array(0.0, dtype=dtype))
         return valid, fill, nonempty.astype(dtype)
+
+    batch_rule = batch_elementwise  # the batch dimensions of all four inputs broadcast
+
+    def jvp(self, tangents, out, query, key, value, attn_mask):
+        # dS = (dq k^T + q dk^T) * scale (+ d mask), dP = P * (dS - sum(dS * P)),
+        # d out = dP v + P dv, with P recomputed from query and key
+        t_query, t_key, t_value, t_mask = tangents
+        params = self.params
+        if params.get("dropout_p", 0.0) > 0.0:
+            raise NotImplementedError(f"{_NAME}: forward mode with dropout_p > 0 is not "
+                                      f"supported (the forward pass's dropout mask is random)")
+        scale = params.get("scale")
+        scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+        scores = (query @ key.swapaxes(-1, -2)) * scale
+        floating_mask = attn_mask is not None and value_of(attn_mask).dtype != np.bool_
+        if floating_mask:
+            scores = scores + attn_mask
+        length, source = query.shape[-2], key.shape[-2]
+        keep = (np.tri(length, source, dtype=bool) if params.get("is_causal")
+                else value_of(attn_mask) if attn_mask is not None and not floating_mask else None)
+        valid, fill, nonempty_rows = self._mask_constants(np.asarray(value_of(scores)), keep)
+        probabilities = _masked_probabilities(scores, valid, fill, nonempty_rows)
+        terms = []
+        if t_query is not None:
+            terms.append((t_query @ key.swapaxes(-1, -2)) * scale)
+        if t_key is not None:
+            terms.append((query @ t_key.swapaxes(-1, -2)) * scale)
+        if t_mask is not None and floating_mask:
+            terms.append(t_mask)
+        moved = None
+        d_scores = tangent_sum(*terms)
+        if d_scores is not None:
+            d_probabilities = probabilities * (
+                d_scores - (d_scores * probabilities).sum(axis=-1, keepdims=True))
+            moved = d_probabilities @ value
+        if t_value is not None:
+            moved = tangent_sum(moved, probabilities @ t_value)
+        return moved
 
     def vjp(self, g, out, query, key, value, attn_mask):
         needs_query, needs_key, needs_value, needs_mask = self.needs_grad

@@ -9,7 +9,8 @@ group; the input gradient scatters them back (col2im).
 """
 import numpy as np
 
-from autograd.extend import Op, functions, register
+from autograd.extend import (Op, apply, batch_merged, functions, materialized,
+                             multilinear_jvp, register, tangent_sum)
 
 from .windows import Geometry, check_input, padding4, pair
 
@@ -104,6 +105,33 @@ class Conv2d(Op):
             out += bias
         return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
+    def jvp(self, tangents, out, x, weight, bias):
+        t_x, t_weight, t_bias = tangents
+        terms = [apply(Conv2d, (t_x, weight, None), self.params) if t_x is not None else None,
+                 apply(Conv2d, (x, t_weight, None), self.params) if t_weight is not None else None,
+                 t_bias.reshape(-1, 1, 1) if t_bias is not None else None]
+        return tangent_sum(*terms)
+
+    def batch_rule(op_cls, values, batched, params, size):
+        (x, weight, bias), (batched_x, batched_weight, batched_bias) = values, batched
+        if not batched_weight and not batched_bias:
+            return batch_merged(op_cls, values, batched, params, size)
+        # one weight per element (per-example gradients): the elements become groups,
+        # x (B, N, C, H, W) -> (N, B*C, H, W), weight (B, O, C/g, kh, kw) -> (B*O, ...)
+        if not batched_x:
+            x = materialized(x, size)
+        if not batched_weight:
+            weight = materialized(weight, size)
+        n, channels = x.shape[1], x.shape[2]
+        merged_x = x.swapaxes(0, 1).reshape((n, size * channels) + x.shape[3:])
+        merged_weight = weight.reshape((size * weight.shape[1],) + weight.shape[2:])
+        if bias is not None:
+            bias = (bias if batched_bias else materialized(bias, size)).reshape(-1)
+        groups = params.get("groups", 1)
+        out = apply(op_cls, (merged_x, merged_weight, bias), dict(params, groups=size * groups))
+        out = out.reshape((n, size, weight.shape[1]) + out.shape[2:])
+        return out.swapaxes(0, 1)
+
     def vjp(self, g, out, x, weight, bias):
         needs_x, needs_weight, needs_bias = self.needs_grad
         grad_x = (conv2d_input_grad(g, weight, input_size=x.shape, **self.params)
@@ -171,6 +199,8 @@ class Conv2dInputGrad(Op):
                 np.tensordot(weight[outputs], g[:, outputs], axes=([0], [1])), 3, 0)
         return np.ascontiguousarray(geometry.fold(columns))
 
+    jvp = multilinear_jvp
+
     def vjp(self, u, out, g, weight):
         needs_g, needs_weight = self.needs_grad
         grad_g = conv2d(u, weight, None, **self.params) if needs_g else None
@@ -201,6 +231,8 @@ class Conv2dWeightGrad(Op):
             out[outputs] = np.tensordot(g[:, outputs], windows[:, inputs],
                                         axes=([0, 2, 3], [0, 2, 3]))
         return out
+
+    jvp = multilinear_jvp
 
     def vjp(self, v, out, x, g):
         needs_x, needs_g = self.needs_grad

@@ -6,7 +6,7 @@ the row at ``padding_idx`` receives no gradient.
 """
 import numpy as np
 
-from autograd.extend import Op, functions, register
+from autograd.extend import Op, apply, functions, linear_jvp, register, value_of
 
 
 def _check_indices(indices, num_embeddings, op):
@@ -60,6 +60,27 @@ class Embedding(Op):
         self.padding_idx = padding_idx
         return np.take(weight, self.indices, axis=0)
 
+    def jvp(self, tangents, out, indices, weight):
+        if tangents[1] is None:
+            return None
+        picked = apply(Embedding, (indices, tangents[1]), self.params)
+        # the padding row gets no gradient (PyTorch), so it carries no tangent either
+        mask = _padding_mask(np.asarray(value_of(indices)), self.params.get("padding_idx"),
+                             weight.shape[0], picked.dtype)
+        return picked if mask is None else picked * mask
+
+    def batch_rule(op_cls, values, batched, params, size):
+        (indices, weight), (batched_indices, batched_weight) = values, batched
+        if not batched_weight:  # any index shape: a batch of indices is one
+            return apply(op_cls, values, params)
+        # one weight per element (per-example gradients): out[b] = weight[b][indices[b]]
+        rows = np.asarray(value_of(indices))
+        element = np.arange(size).reshape((size,) + (1,) * (rows.ndim - batched_indices))
+        picked = weight[element, rows]
+        mask = _padding_mask(rows, params.get("padding_idx"), weight.shape[1], picked.dtype)
+        # the padding row's value, but no gradient for it
+        return picked if mask is None else picked * mask + picked.detach() * (1 - mask)
+
     def vjp(self, g, out, indices, weight):
         return None, embedding_backward(g, indices=self.indices, num_weights=len(weight),
                                         padding_idx=self.padding_idx)
@@ -95,6 +116,8 @@ class EmbeddingBackward(Op):
         if padding_idx is not None:
             grad[padding_idx] = 0
         return grad
+
+    jvp = linear_jvp
 
     def vjp(self, u, out, g):
         picked = embedding(self.indices, u)

@@ -1,7 +1,7 @@
 """The affine map of Linear as one op: x @ weight.T + bias."""
 import numpy as np
 
-from autograd.extend import Op, functions, register
+from autograd.extend import Op, apply, functions, materialized, register, tangent_sum, with_rank
 
 from ..threads import gemm_threads
 
@@ -44,6 +44,27 @@ class Linear(Op):
                                  f"got {np.shape(bias)}")
             out += bias
         return out
+
+    def jvp(self, tangents, out, x, weight, bias):
+        t_x, t_weight, t_bias = tangents
+        return tangent_sum(linear(t_x, weight, None) if t_x is not None else None,
+                           linear(x, t_weight, None) if t_weight is not None else None, t_bias)
+
+    def batch_rule(op_cls, values, batched, params, size):
+        (x, weight, bias), (batched_x, batched_weight, batched_bias) = values, batched
+        if batched_weight:  # one weight per element (per-example gradients): out[b] = x[b] W[b]^T
+            # x (B, ..., in) as (B, rows, in) @ weight^T (B, in, out): one batched product
+            x = x if batched_x else materialized(x, size)
+            rows = x.reshape((size, -1, x.shape[-1]))
+            out = (rows @ weight.swapaxes(-1, -2)).reshape(x.shape[:-1] + (weight.shape[1],))
+        else:
+            out = apply(op_cls, (x, weight, None))
+        if bias is None:
+            return out
+        if batched_bias:
+            rank = out.ndim - (batched_x or batched_weight)
+            return out + with_rank(bias, rank)
+        return out + bias
 
     def vjp(self, g, out, x, weight, bias):
         needs_x, needs_weight, needs_bias = self.needs_grad

@@ -14,7 +14,8 @@ plain backward, where everything is an ndarray.
 import numpy as np
 
 from autograd import Tensor
-from autograd.extend import Op, functions, register, value_of
+from autograd.extend import (Op, apply, batch_elementwise, functions, logical_shape,
+                             materialized, register, tangent_sum, value_of)
 
 # PyTorch clamps log(p) and log(1 - p) at -100 in binary_cross_entropy, and divides
 # its gradient by max(p * (1 - p), 1e-12).
@@ -84,6 +85,29 @@ class SoftmaxCrossEntropy(Op):
             return rows * scale if scale != 1.0 else rows
         return np.asarray(np.sum(rows) * scale, dtype=rows.dtype)
 
+    def jvp(self, tangents, out, logits, target):
+        t_logits, t_target = tangents
+        log_probs = log_softmax(logits, axis=-1)
+        rows = None
+        if t_logits is not None:
+            # d rows = sum(t_logits * (softmax * sum(target) - target))
+            target_sum = sum(target, axis=-1, keepdims=True)
+            rows = sum(t_logits * (exp(log_probs) * target_sum - target), axis=-1)
+        if t_target is not None:
+            rows = tangent_sum(rows, -sum(t_target * log_probs, axis=-1))
+        scale = self.params.get("scale", 1.0)
+        if self.params.get("reduction", "none") == "sum":
+            rows = sum(rows)
+        return rows * scale if scale != 1.0 else rows
+
+    def batch_rule(op_cls, values, batched, params, size):
+        rows = batch_elementwise(op_cls, values, batched,
+                                 dict(params, reduction="none", scale=1.0), size)
+        if params.get("reduction", "none") == "sum":
+            rows = sum(rows, axis=tuple(range(1, rows.ndim)))
+        scale = params.get("scale", 1.0)
+        return rows * scale if scale != 1.0 else rows
+
     def vjp(self, g, out, logits, target):
         if isinstance(g, Tensor):
             # Saved values are constants; under create_graph recompute them from the
@@ -148,6 +172,32 @@ class SoftmaxCrossEntropyLabels(Op):
             return rows * scale if scale != 1.0 else rows
         return np.asarray(np.add.reduce(rows) * scale, dtype=rows.dtype)
 
+    def jvp(self, tangents, out, logits, labels):
+        t_logits = tangents[0]
+        if t_logits is None:
+            return None
+        # d rows = sum(t_logits * (softmax - one_hot(label)), axis=-1)
+        one_hot = np.eye(logits.shape[-1], dtype=logits.dtype)[value_of(labels)]
+        rows = sum(t_logits * (exp(log_softmax(logits, axis=-1)) - one_hot), axis=-1)
+        scale = self.params.get("scale", 1.0)
+        if self.params.get("reduction", "none") == "sum":
+            rows = sum(rows)
+        return rows * scale if scale != 1.0 else rows
+
+    def batch_rule(op_cls, values, batched, params, size):
+        # Fold the vmap batch into the rows: (B, M, C) logits and (B, M) labels become
+        # (B * M, C) and (B * M,), one call, then the rows are regrouped per element.
+        logits, labels = (value if is_batched else materialized(value, size)
+                          for value, is_batched in zip(values, batched))
+        batch, count, classes = logical_shape(logits)
+        rows = apply(op_cls, (reshape(logits, (batch * count, classes)), reshape(labels, (-1,))),
+                     dict(params, reduction="none", scale=1.0))
+        rows = reshape(rows, (batch, count))
+        if params.get("reduction", "none") == "sum":
+            rows = sum(rows, axis=1)
+        scale = params.get("scale", 1.0)
+        return rows * scale if scale != 1.0 else rows
+
     def vjp(self, g, out, logits, labels):
         if not self.needs_grad[0]:
             return None, None
@@ -179,6 +229,17 @@ class BinaryCrossEntropy(Op):
             log_p = np.maximum(np.log(probs), LOG_CLAMP)
             log_not_p = np.maximum(np.log1p(-probs), LOG_CLAMP)
         return (target - 1) * log_not_p - target * log_p
+
+    def jvp(self, tangents, out, probs, target):
+        t_probs, t_target = tangents
+        by_probs = by_target = None
+        if t_probs is not None:
+            by_probs = t_probs * (probs - target) / maximum((1 - probs) * probs, BCE_GRAD_EPSILON)
+        if t_target is not None:
+            by_target = t_target * (log1p(-probs) - log(probs))
+        return tangent_sum(by_probs, by_target)
+
+    batch_rule = batch_elementwise
 
     def vjp(self, g, out, probs, target):
         grad_probs = grad_target = None
@@ -218,6 +279,21 @@ class BinaryCrossEntropyWithLogits(Op):
         self.softplus_neg = softplus_neg
         return (1 - target) * logits + (1 + (pos_weight - 1) * target) * softplus_neg
 
+    def jvp(self, tangents, out, logits, target, pos_weight):
+        t_logits, t_target, t_pos_weight = tangents
+        softplus_neg = softplus(-logits)
+        terms = []
+        if t_logits is not None:
+            log_weight = 1 + (pos_weight - 1) * target
+            terms.append(t_logits * (log_weight * sigmoid(logits) - pos_weight * target))
+        if t_target is not None:
+            terms.append(t_target * ((pos_weight - 1) * softplus_neg - logits))
+        if t_pos_weight is not None:
+            terms.append(t_pos_weight * target * softplus_neg)
+        return tangent_sum(*terms)
+
+    batch_rule = batch_elementwise
+
     def vjp(self, g, out, logits, target, pos_weight):
         softplus_neg = softplus(-logits) if isinstance(g, Tensor) else self.softplus_neg
         grad_logits = grad_target = grad_pos_weight = None
@@ -235,5 +311,5 @@ class BinaryCrossEntropyWithLogits(Op):
  binary_cross_entropy_with_logits) = functions(
     "softmax_cross_entropy", "softmax_cross_entropy_labels", "binary_cross_entropy",
     "binary_cross_entropy_with_logits")
-exp, log, log1p, sum, maximum, sigmoid, softplus = functions(
-    "exp", "log", "log1p", "sum", "maximum", "sigmoid", "softplus")
+exp, log, log1p, sum, maximum, sigmoid, softplus, log_softmax, reshape = functions(
+    "exp", "log", "log1p", "sum", "maximum", "sigmoid", "softplus", "log_softmax", "reshape")

@@ -13,7 +13,7 @@ second derivatives are exact.
 import numpy as np
 
 from autograd import Tensor, sqrt
-from autograd.extend import Op, functions, register
+from autograd.extend import Op, batch_leading, functions, register, tangent_sum
 
 
 def _normalize(x, axes, eps):
@@ -141,6 +141,33 @@ class BatchNorm(Op):
         return _scale_and_shift(x_hat, _per_channel(weight, channel_shape),
                                 _per_channel(bias, channel_shape))
 
+    def jvp(self, tangents, out, x, weight, bias):
+        t_x, t_weight, t_bias = tangents
+        params, ndim = self.params, x.ndim
+        axes = (0,) if ndim == 2 else (0,) + tuple(range(2, ndim))
+        channel_shape = None if ndim == 2 else _channel_shape(ndim)
+        eps, training = float(params.get("eps", 1e-5)), params.get("training", True)
+        if training:
+            x_hat, inverse_std = _normalize(x, axes, eps)
+        else:
+            running_var = np.asarray(params["running_var"])
+            inverse_std = _per_channel((1.0 / np.sqrt(running_var + eps)).astype(x.dtype),
+                                       channel_shape)
+            shift = _per_channel(np.array(params["running_mean"], dtype=x.dtype), channel_shape)
+            x_hat = (x - shift) * inverse_std
+        terms = []
+        if t_x is not None:
+            # the normalisation's Jacobian is symmetric: its JVP has the VJP's formula
+            moved = (_normalized_input_grad(t_x, x_hat, inverse_std, axes) if training
+                     else t_x * inverse_std)
+            terms.append(moved * _per_channel(weight, channel_shape) if weight is not None
+                         else moved)
+        if t_weight is not None:
+            terms.append(x_hat * _per_channel(t_weight, channel_shape))
+        if t_bias is not None:
+            terms.append(_per_channel(t_bias, channel_shape))
+        return tangent_sum(*terms)
+
     def vjp(self, g, out, x, weight, bias):
         needs_x, needs_weight, needs_bias = self.needs_grad
         axes, count = self.axes, self.count
@@ -221,6 +248,24 @@ class LayerNorm(Op):
         self.eps = eps = float(eps)
         self.x_hat, self.inverse_std = _normalize(x, self.axes, eps)
         return _scale_and_shift(self.x_hat, weight, bias)
+
+    batch_rule = batch_leading  # normalizes the trailing axes only
+
+    def jvp(self, tangents, out, x, weight, bias):
+        t_x, t_weight, t_bias = tangents
+        count = len(tuple(self.params["normalized_shape"]))
+        axes = tuple(range(x.ndim - count, x.ndim))
+        x_hat, inverse_std = _normalize(x, axes, float(self.params.get("eps", 1e-5)))
+        terms = []
+        if t_x is not None:
+            # the normalisation's Jacobian is symmetric: its JVP has the VJP's formula
+            moved = _normalized_input_grad(t_x, x_hat, inverse_std, axes)
+            terms.append(moved * weight if weight is not None else moved)
+        if t_weight is not None:
+            terms.append(x_hat * t_weight)
+        if t_bias is not None:
+            terms.append(t_bias)
+        return tangent_sum(*terms)
 
     def vjp(self, g, out, x, weight, bias):
         needs_x, needs_weight, needs_bias = self.needs_grad

@@ -6,7 +6,8 @@ adjoint of unfold, so they stay differentiable under ``create_graph=True``.
 import numpy as np
 
 from autograd import broadcast_to
-from autograd.extend import Op, functions, register
+from autograd import pad
+from autograd.extend import Op, batch_merged, functions, linear_jvp, register, value_of
 
 from .unfold import fold
 from .windows import Geometry, check_input, pair
@@ -81,6 +82,21 @@ class MaxPool2d(Op):
         self.geometry, self.argmax = geometry, flat.argmax(axis=-1)
         return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
 
+    batch_rule = batch_merged  # an (N, C, H, W) batch of its own: fold vmap's batch into N
+
+    def jvp(self, tangents, out, x):
+        # each output is the input at its window's first maximum: gather the tangent there
+        probe = MaxPool2d()
+        probe.forward(np.asarray(value_of(x)), **self.params)
+        geometry, chosen = probe.geometry, probe.argmax               # chosen: (N, C, Ho, Wo)
+        (_, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
+        n, c, ho, wo = chosen.shape
+        rows = np.arange(ho).reshape(1, 1, ho, 1) * sh + (chosen // kw) * dh
+        cols = np.arange(wo).reshape(1, 1, 1, wo) * sw + (chosen % kw) * dw
+        top, bottom, left, right = geometry.padding
+        padded = pad(tangents[0], ((0, 0), (0, 0), (top, bottom), (left, right)))
+        return padded[np.arange(n).reshape(n, 1, 1, 1), np.arange(c).reshape(1, c, 1, 1), rows, cols]
+
     def vjp(self, g, out, x):
         geometry = self.geometry
         kernel_area = geometry.kernel[0] * geometry.kernel[1]
@@ -131,6 +147,10 @@ class AvgPool2d(Op):
             for j in range(kw):
                 total += padded[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
         return total / self.divisor
+
+    jvp = linear_jvp
+
+    batch_rule = batch_merged  # an (N, C, H, W) batch of its own: fold vmap's batch into N
 
     def vjp(self, g, out, x):
         geometry = self.geometry

@@ -19,7 +19,7 @@ input (no slicing per step).
 import numpy as np
 
 from autograd import Tensor
-from autograd.extend import Op, functions, register, value_of
+from autograd.extend import Op, apply, batch_loop, functions, materialized, register, value_of
 
 
 
@@ -127,6 +127,46 @@ def _torch_rnn_cell(torch, x, h, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     return cell(x, h, w_ih, w_hh, b_ih, b_hh)
 
 
+def _composed_jvp(step):
+    """A forward-mode rule from the step's formula written in registered ops (each with
+    its own rule): the tangent is pushed through that formula (it recomputes the step)."""
+    def jvp(self, tangents, out, *inputs):
+        from autograd.functional import jvp as forward
+        live = [k for k, t in enumerate(tangents) if t is not None]
+
+        def along(*values):
+            args = list(inputs)
+            for k, value in zip(live, values):
+                args[k] = value
+            return step(self.params, *args)
+        return forward(along, tuple(inputs[k] for k in live),
+                       tuple(tangents[k] for k in live))[1]
+    return jvp
+
+
+def _batch_cell(op_cls, values, batched, params, size):
+    """vmap over a cell: fold vmap's batch into the cell's batch (weights shared);
+    per-element weights (per-example gradients) run once per element."""
+    if any(batched[2:]):
+        return batch_loop(op_cls, values, batched, params, size)
+    x, state = (v if own else materialized(v, size) for v, own in zip(values[:2], batched[:2]))
+    rows = size * x.shape[1]
+    merged_x = x.reshape((rows, x.shape[2]))
+    if state.ndim == 4:   # the LSTM's (h, c) pair: (B, 2, N, H) -> (2, B * N, H)
+        merged_state = state.swapaxes(0, 1).reshape((2, rows, state.shape[3]))
+    else:
+        merged_state = state.reshape((rows, state.shape[2]))
+    out = apply(op_cls, (merged_x, merged_state) + tuple(values[2:]), params)
+    if state.ndim == 4:
+        return out.reshape((2, size, x.shape[1], out.shape[-1])).swapaxes(0, 1)
+    return out.reshape((size, x.shape[1], out.shape[-1]))
+
+
+def _rnn_step(params, x, h, w_ih, w_hh, b_ih, b_hh):
+    pre = _affine(x, w_ih, b_ih) + _affine(h, w_hh, b_hh)
+    return _TensorMath.tanh(pre) if params.get("nonlinearity", "tanh") == "tanh" else relu(pre)
+
+
 @register("rnn_cell", sample=_cell_sample("rnn_cell"), torch=_torch_rnn_cell)
 class RNNCellOp(Op):
     """Elman step ``h' = act(x w_ih^T + b_ih + h w_hh^T + b_hh)``, act tanh or relu."""
@@ -139,6 +179,10 @@ class RNNCellOp(Op):
         self.nonlinearity = nonlinearity
         pre = _affine(x, w_ih, b_ih) + _affine(h, w_hh, b_hh)
         return np.tanh(pre) if nonlinearity == "tanh" else np.maximum(pre, 0.0)
+
+    batch_rule = _batch_cell
+
+    jvp = _composed_jvp(_rnn_step)
 
     def vjp(self, g, out, x, h, w_ih, w_hh, b_ih, b_hh):
         if self.nonlinearity == "tanh":
@@ -162,6 +206,11 @@ def _lstm_gates(math, x, h, c, w_ih, w_hh, b_ih, b_hh):
     return (i, f, g, o, tanh_c), (o * tanh_c, c_new)
 
 
+def _lstm_step(params, x, state, w_ih, w_hh, b_ih, b_hh):
+    _, (h_new, c_new) = _lstm_gates(_TensorMath, x, state[0], state[1], w_ih, w_hh, b_ih, b_hh)
+    return _TensorMath.stack([h_new, c_new])
+
+
 def _torch_lstm_cell(torch, x, state, w_ih, w_hh, b_ih, b_hh):
     return torch.stack(torch.lstm_cell(x, (state[0], state[1]), w_ih, w_hh, b_ih, b_hh))
 
@@ -177,6 +226,10 @@ class LSTMCellOp(Op):
         self.activations, (h_new, c_new) = _lstm_gates(_ArrayMath, x, state[0], state[1],
                                                        w_ih, w_hh, b_ih, b_hh)
         return np.stack([h_new, c_new])
+
+    batch_rule = _batch_cell
+
+    jvp = _composed_jvp(_lstm_step)
 
     def vjp(self, grad, out, x, state, w_ih, w_hh, b_ih, b_hh):
         h, c = state[0], state[1]
@@ -209,6 +262,10 @@ def _gru_gates(math, x, h, w_ih, w_hh, b_ih, b_hh):
     return (r, z, n, hidden_n), (1.0 - z) * n + z * h
 
 
+def _gru_step(params, x, h, w_ih, w_hh, b_ih, b_hh):
+    return _gru_gates(_TensorMath, x, h, w_ih, w_hh, b_ih, b_hh)[1]
+
+
 @register("gru_cell", sample=_cell_sample("gru_cell"),
           torch=lambda torch, x, h, w_ih, w_hh, b_ih, b_hh:
               torch.gru_cell(x, h, w_ih, w_hh, b_ih, b_hh))
@@ -220,6 +277,10 @@ class GRUCellOp(Op):
         _check_cell("gru_cell", x, h, w_ih, w_hh, b_ih, b_hh, lambda b, n: (b, n))
         self.activations, h_new = _gru_gates(_ArrayMath, x, h, w_ih, w_hh, b_ih, b_hh)
         return h_new
+
+    batch_rule = _batch_cell
+
+    jvp = _composed_jvp(_gru_step)
 
     def vjp(self, grad, out, x, h, w_ih, w_hh, b_ih, b_hh):
         math = _math(grad)
@@ -237,3 +298,4 @@ class GRUCellOp(Op):
 
 
 rnn_cell, lstm_cell, gru_cell = functions("rnn_cell", "lstm_cell", "gru_cell")
+(relu,) = functions("relu")

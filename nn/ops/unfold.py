@@ -5,7 +5,7 @@ for its VJPs.
 """
 import numpy as np
 
-from autograd.extend import Op, functions, register
+from autograd.extend import Op, batch_merged, functions, linear_jvp, register
 
 from .windows import Geometry, check_input, padding4, pair
 
@@ -57,6 +57,10 @@ class Unfold(Op):
         n, c, ho, wo, kh, kw = windows.shape
         return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, ho * wo)
 
+    jvp = linear_jvp
+
+    batch_rule = batch_merged  # an (N, C, H, W) batch of its own: fold vmap's batch into N
+
     def vjp(self, g, out, x):
         geometry = self.geometry
         return (fold(g, output_size=geometry.input_hw, kernel_size=geometry.kernel,
@@ -82,6 +86,10 @@ class Fold(Op):
         self.geometry = geometry
         n, rows, _ = columns.shape
         return geometry.fold(columns.reshape(n, rows // (kh * kw), kh, kw, ho, wo))
+
+    jvp = linear_jvp
+
+    batch_rule = batch_merged  # an (N, C*k, L) batch of its own
 
     def vjp(self, g, out, columns):
         geometry = self.geometry
