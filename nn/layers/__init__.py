@@ -1,11 +1,20 @@
 """Layers: modules with parameters or state, each a thin shell over one registered op."""
+from .adaptive_pool import AdaptiveAvgPool1d, AdaptiveAvgPool2d
 from .conv import Conv2d
+from .conv1d import Conv1d
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout
+from .dropout2d import Dropout2d
 from .embedding import Embedding
 from .flatten import Flatten
+from .group_norm import GroupNorm
 from .linear import Linear
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
+from .pooling1d import AvgPool1d, MaxPool1d
+from .upsample import Upsample
 
 __all__ = ["Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d",
-           "BatchNorm2d", "LayerNorm", "Embedding"]
+           "BatchNorm2d", "LayerNorm", "Embedding", "Conv1d", "ConvTranspose1d", "ConvTranspose2d",
+           "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "GroupNorm",
+           "Upsample", "Dropout2d"]
