@@ -5,10 +5,10 @@ For y = conv2d(x, w) and a cotangent g, the three maps are one bilinear form
 so each op's VJP is written with the other two: the family is closed under
 differentiation and second derivatives need nothing else.
 
-All three are batched GEMMs on the same contiguous im2col columns (N, C*kh*kw,
-Ho*Wo): forward ``weight2d @ columns``, weight gradient ``sum_n g_n @ columns_n.T``,
-input gradient ``weight2d.T @ g`` scattered back (col2im), with g the output gradient
-as (N, O, Ho*Wo). In this layout results come out in NCHW order: no transposed copies. conv2d keeps its columns between forward and VJP, so a plain backward
+All three are GEMMs on the same contiguous im2col columns (C*kh*kw, N*Ho*Wo):
+forward ``weight2d @ columns``, weight gradient ``g2d @ columns.T``, input gradient
+``weight2d.T @ g2d`` scattered back (col2im), with g2d the output gradient as
+(O, N*Ho*Wo). conv2d keeps its columns between forward and VJP, so a plain backward
 reuses them for the weight gradient instead of rebuilding them (they go with the
 op's other saved values when backward releases it). Under ``create_graph=True`` the
 VJP records the two gradient ops instead, which keeps it differentiable.
@@ -48,53 +48,52 @@ def _group_slices(groups, rows_per_group, out_per_group):
 
 
 def _columns_times_weight(columns, weight, groups):
-    """The convolution as batched GEMMs, one per group: (N, O, Ho*Wo)."""
+    """The convolution as GEMMs, one per group: (O, N*Ho*Wo)."""
     out_channels = weight.shape[0]
     weight_2d = weight.reshape(out_channels, -1)
     if groups == 1:
-        return np.matmul(weight_2d, columns)
-    out = np.empty((columns.shape[0], out_channels, columns.shape[2]),
-                   dtype=np.result_type(columns, weight))
+        return weight_2d @ columns
+    out = np.empty((out_channels, columns.shape[1]), dtype=np.result_type(columns, weight))
     for rows, outputs in _group_slices(groups, weight_2d.shape[1], out_channels // groups):
-        out[:, outputs] = np.matmul(weight_2d[outputs], columns[:, rows])
+        np.matmul(weight_2d[outputs], columns[rows], out=out[outputs])
     return out
 
 
-def _gradient_3d(g):
-    """An output gradient (N, O, Ho, Wo) as the GEMMs want it: (N, O, Ho*Wo)."""
-    return g.reshape(g.shape[0], g.shape[1], -1)
+def _as_nchw(out_2d, batch, geometry):
+    """(O, N*Ho*Wo) as a contiguous (N, O, Ho, Wo)."""
+    out = out_2d.reshape((out_2d.shape[0], batch) + geometry.output_hw)
+    return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
 
-def _input_grad(grad_3d, weight, groups, geometry):
-    """weight2d.T @ g per sample and group, scattered back onto the input (col2im)."""
+def _gradient_2d(g):
+    """An output gradient (N, O, Ho, Wo) as the GEMMs want it: (O, N*Ho*Wo)."""
+    return np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(g.shape[1], -1)
+
+
+def _input_grad(grad_2d, weight, groups, geometry, batch):
+    """weight2d.T @ g2d per group, scattered back onto the input (col2im)."""
     out_channels = weight.shape[0]
     weight_2d = weight.reshape(out_channels, -1)
     if groups == 1:
-        columns = np.matmul(weight_2d.T, grad_3d)
+        columns = weight_2d.T @ grad_2d
     else:
         rows_per_group = weight_2d.shape[1]
-        columns = np.empty((grad_3d.shape[0], groups * rows_per_group, grad_3d.shape[2]),
-                           dtype=np.result_type(grad_3d, weight))
+        columns = np.empty((groups * rows_per_group, grad_2d.shape[1]),
+                           dtype=np.result_type(grad_2d, weight))
         for rows, outputs in _group_slices(groups, rows_per_group, out_channels // groups):
-            columns[:, rows] = np.matmul(weight_2d[outputs].T, grad_3d[:, outputs])
-    return geometry.col2im(columns)
+            np.matmul(weight_2d[outputs].T, grad_2d[outputs], out=columns[rows])
+    return geometry.col2im(columns, batch)
 
 
-# Samples per batched GEMM in the weight gradient: their (chunk, O, C*kh*kw) products are
-# summed, so this bounds that temporary to about 4M elements.
-_WEIGHT_GRAD_ELEMENTS = 1 << 22
-
-
-def _weight_grad(grad_3d, columns, groups, weight_size):
-    """sum over samples of g_n @ columns_n.T, per group, shaped as the weight."""
-    out_channels, rows_per_group = weight_size[0], columns.shape[1] // groups
-    out = np.zeros((out_channels, rows_per_group), dtype=np.result_type(grad_3d, columns))
-    chunk = max(1, _WEIGHT_GRAD_ELEMENTS // (out_channels * rows_per_group))
-    for start in range(0, grad_3d.shape[0], chunk):
-        samples = slice(start, start + chunk)
-        for rows, outputs in _group_slices(groups, rows_per_group, out_channels // groups):
-            out[outputs] += np.matmul(grad_3d[samples, outputs],
-                                      columns[samples, rows].transpose(0, 2, 1)).sum(axis=0)
+def _weight_grad(grad_2d, columns, groups, weight_size):
+    """g2d @ columns.T per group, shaped as the weight."""
+    out_channels = weight_size[0]
+    if groups == 1:
+        return (grad_2d @ columns.T).reshape(weight_size)
+    rows_per_group = columns.shape[0] // groups
+    out = np.empty((out_channels, rows_per_group), dtype=np.result_type(grad_2d, columns))
+    for rows, outputs in _group_slices(groups, rows_per_group, out_channels // groups):
+        np.matmul(grad_2d[outputs], columns[rows].T, out=out[outputs])
     return out.reshape(weight_size)
 
 
@@ -151,10 +150,10 @@ class Conv2d(Op):
         geometry = _geometry("conv2d", x.shape[2:], weight.shape[2:], stride, padding, dilation)
         self.params, self.geometry = _params(geometry, groups), geometry
         self.columns = columns = geometry.im2col(geometry.pad(x))
-        out = _columns_times_weight(columns, weight, groups)            # (N, O, Ho*Wo)
+        out = _columns_times_weight(columns, weight, groups)            # (O, N*Ho*Wo)
         if bias is not None:
             out += np.asarray(bias).reshape(-1, 1)
-        return out.reshape(out.shape[:2] + geometry.output_hw)
+        return _as_nchw(out, x.shape[0], geometry)
 
     def vjp(self, g, out, x, weight, bias):
         needs_x, needs_weight, needs_bias = self.needs_grad
@@ -165,10 +164,11 @@ class Conv2d(Op):
             grad_weight = (conv2d_weight_grad(x, g, weight_size=weight.shape, **self.params)
                            if needs_weight else None)
             return grad_x, grad_weight, grad_bias
-        grad_3d, groups = _gradient_3d(g), self.params["groups"]
-        grad_bias = np.einsum("nol->o", grad_3d) if needs_bias else None
-        grad_x = _input_grad(grad_3d, weight, groups, self.geometry) if needs_x else None
-        grad_weight = (_weight_grad(grad_3d, self.columns, groups, weight.shape)
+        grad_2d, groups = _gradient_2d(g), self.params["groups"]
+        grad_bias = grad_2d.sum(axis=1) if needs_bias else None
+        grad_x = (_input_grad(grad_2d, weight, groups, self.geometry, x.shape[0])
+                  if needs_x else None)
+        grad_weight = (_weight_grad(grad_2d, self.columns, groups, weight.shape)
                        if needs_weight else None)
         return grad_x, grad_weight, grad_bias
 
@@ -221,7 +221,7 @@ class Conv2dInputGrad(Op):
             raise ValueError(f"conv2d_input_grad: expected a gradient of shape {expected}, "
                              f"got {g.shape}")
         self.params = _params(geometry, groups)
-        return _input_grad(_gradient_3d(g), weight, groups, geometry)
+        return _input_grad(_gradient_2d(g), weight, groups, geometry, g.shape[0])
 
     def vjp(self, u, out, g, weight):
         needs_g, needs_weight = self.needs_grad
@@ -247,7 +247,7 @@ class Conv2dWeightGrad(Op):
             raise ValueError(f"conv2d_weight_grad: expected a gradient of shape "
                              f"{(x.shape[0], weight_size[0]) + geometry.output_hw}, got {g.shape}")
         self.params = _params(geometry, groups)
-        return _weight_grad(_gradient_3d(g), geometry.im2col(geometry.pad(x)), groups,
+        return _weight_grad(_gradient_2d(g), geometry.im2col(geometry.pad(x)), groups,
                             weight_size)
 
     def vjp(self, v, out, x, g):

@@ -53,7 +53,9 @@ class Unfold(Op):
         x = check_input(x, "unfold")
         self.geometry = unfold_geometry("unfold", x.shape[2:], kernel_size, dilation, padding,
                                         stride)
-        return self.geometry.im2col(self.geometry.pad(x))
+        windows = self.geometry.windows(self.geometry.pad(x))          # (N, C, Ho, Wo, kh, kw)
+        n, c, ho, wo, kh, kw = windows.shape
+        return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, ho * wo)
 
     def vjp(self, g, out, x):
         geometry = self.geometry
