@@ -265,3 +265,16 @@ def test_default_initialisation_bounds_follow_torch(build, weight_shape, fan_in)
 def test_errors_name_the_layer_and_what_came(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_conv2d_weight_gradient_from_saved_columns_survives_retain_graph():
+    # The forward's im2col columns serve the weight gradient of every retained backward.
+    rng = np.random.default_rng(0)
+    layer = nn.Conv2d(2, 3, 3, padding=1, dtype=np.float64)
+    x = Tensor(rng.standard_normal((2, 2, 5, 4)), requires_grad=True)
+    out = (layer(x) ** 2).sum()
+    out.backward(retain_graph=True)
+    first = layer.weight.grad.data.copy(), x.grad.data.copy()
+    out.backward()
+    np.testing.assert_allclose(layer.weight.grad.data, 2 * first[0])
+    np.testing.assert_allclose(x.grad.data, 2 * first[1])
