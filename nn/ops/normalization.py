@@ -14,7 +14,7 @@ they recompute x_hat from x as a graph, so second derivatives are exact.
 import numpy as np
 
 from autograd import Tensor, sqrt
-from autograd.op import Op, functions, register
+from autograd.extend import Op, functions, register
 
 
 def _normalize(x, axes, eps):
