@@ -2,7 +2,8 @@
 from .. import functional as F
 from ..module import Module
 from ..ops.conv_variants import single
-from .linear import add_affine_parameters, check_size, input_shape, reset_affine
+from ..validation import boolean, positive_int
+from .linear import add_affine_parameters, check_dtype, check_size, input_shape, reset_affine
 
 
 def check_channels(module, x, channels, layout):
@@ -26,6 +27,10 @@ class Conv1d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
         super().__init__()
+        in_channels = positive_int("Conv1d", "in_channels", in_channels)
+        out_channels = positive_int("Conv1d", "out_channels", out_channels)
+        groups = positive_int("Conv1d", "groups", groups)
+        bias = boolean("Conv1d", "bias", bias)
         if padding_mode != "zeros":
             raise ValueError(f"Conv1d: only padding_mode='zeros' is supported, "
                              f"got {padding_mode!r}")
@@ -57,6 +62,7 @@ class Conv1d(Module):
 
     def forward(self, x):
         check_channels(self, x, self.in_channels, "({}, L)")
+        check_dtype(self, x, self.weight)
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
         return F.conv1d(x, self.weight, self.bias, self.stride[0], padding, self.dilation[0],
                         self.groups)

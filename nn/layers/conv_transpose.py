@@ -8,8 +8,9 @@ from ..module import Module
 from ..parameter import Parameter
 from ..ops.conv_variants import single
 from ..ops.windows import pair
+from ..validation import boolean, positive_int
 from .conv1d import check_channels
-from .linear import check_size, input_shape, reset_affine
+from .linear import check_dtype, check_size, input_shape, reset_affine
 
 
 class _ConvTranspose(Module):
@@ -24,6 +25,10 @@ class _ConvTranspose(Module):
                  groups, bias, dilation, padding_mode, dtype):
         super().__init__()
         name = type(self).__name__
+        in_channels = positive_int(name, "in_channels", in_channels)
+        out_channels = positive_int(name, "out_channels", out_channels)
+        groups = positive_int(name, "groups", groups)
+        bias = boolean(name, "bias", bias)
         if padding_mode != "zeros":
             raise ValueError(f"{name}: only padding_mode='zeros' is supported, "
                              f"got {padding_mode!r}")
@@ -89,6 +94,7 @@ class ConvTranspose1d(_ConvTranspose):
 
     def forward(self, x):
         check_channels(self, x, self.in_channels, "({}, L)")
+        check_dtype(self, x, self.weight)
         return F.conv_transpose1d(x, self.weight, self.bias, self.stride[0], self.padding[0],
                                   self.output_padding[0], self.groups, self.dilation[0])
 
@@ -112,5 +118,6 @@ class ConvTranspose2d(_ConvTranspose):
                              f"3-d one (C, H, W), got shape {shape}")
         check_size(self, x, len(shape) - 3, self.in_channels,
                    f"{self.in_channels} channels on axis {len(shape) - 3}")
+        check_dtype(self, x, self.weight)
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                                   self.output_padding, self.groups, self.dilation)

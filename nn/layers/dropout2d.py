@@ -1,6 +1,7 @@
 """Dropout2d: channel-wise dropout in training, the identity in eval mode."""
 from .. import functional as F
 from ..module import Module
+from ..validation import boolean, probability
 
 
 class Dropout2d(Module):
@@ -10,9 +11,8 @@ class Dropout2d(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout2d: probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
+        self.p = probability("Dropout2d", "p", p)
+        self.inplace = boolean("Dropout2d", "inplace", inplace)
 
     def forward(self, x):
         return F.dropout2d(x, self.p, self.training)

@@ -7,6 +7,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from ..validation import boolean, non_negative_float, positive_int
 from .linear import input_shape
 
 
@@ -17,7 +18,11 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None):
         super().__init__()
-        if num_groups < 1 or num_channels % num_groups:
+        num_groups = positive_int("GroupNorm", "num_groups", num_groups)
+        num_channels = positive_int("GroupNorm", "num_channels", num_channels)
+        eps = non_negative_float("GroupNorm", "eps", eps)
+        affine = boolean("GroupNorm", "affine", affine)
+        if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
