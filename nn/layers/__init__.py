@@ -12,9 +12,10 @@ from .linear import Linear
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
 from .pooling1d import AvgPool1d, MaxPool1d
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .upsample import Upsample
 
 __all__ = ["Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d",
-           "BatchNorm2d", "LayerNorm", "Embedding", "Conv1d", "ConvTranspose1d", "ConvTranspose2d",
-           "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "GroupNorm",
-           "Upsample", "Dropout2d"]
+           "BatchNorm2d", "LayerNorm", "Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell",
+           "GRUCell", "Conv1d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "AvgPool1d",
+           "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "GroupNorm", "Upsample", "Dropout2d"]
