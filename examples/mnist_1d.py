@@ -6,9 +6,8 @@
 Greydanus & Steinbach's MNIST-1D (generated locally, 4,000 training and 1,000 test
 signals of length 40) with their recipe: Adam at 1e-2, batches of 100, 6,000 steps
 (150 epochs), test accuracy at the end. Their table: logistic regression 32%, MLP 68%,
-CNN 94%. Their MLP (40-100-100-10) and CNN (three stride-2 convolutions of 25
-channels; a 1-D convolution here is a Conv2d over (N, 1, 1, 40) with (1, k) kernels)
-are reproduced as they are, then improved: a wider MLP with dropout and a CNN with
+CNN 94%. Their MLP (40-100-100-10) and CNN (three stride-2 Conv1d layers of 25
+channels over (N, 1, 40) signals) are reproduced as they are, then improved: a wider MLP with dropout and a CNN with
 BatchNorm, both with a cosine learning-rate decay. Figures go to outputs/mnist1d/.
 """
 import os
@@ -38,9 +37,9 @@ OUT_DIR = Path("outputs/mnist1d")
 
 
 def conv_block(in_channels, out_channels, kernel, batch_norm):
-    """A 1-D convolution (stride 2, padding 1) over the last axis of (N, C, 1, L), then ReLU."""
-    layers = [nn.Conv2d(in_channels, out_channels, (1, kernel), stride=(1, 2), padding=(0, 1))]
-    return layers + ([nn.BatchNorm2d(out_channels)] if batch_norm else []) + [nn.ReLU()]
+    """A 1-D convolution (stride 2, padding 1) over (N, C, L), then ReLU."""
+    layers = [nn.Conv1d(in_channels, out_channels, kernel, stride=2, padding=1)]
+    return layers + ([nn.BatchNorm1d(out_channels)] if batch_norm else []) + [nn.ReLU()]
 
 
 def cnn(batch_norm=False, channels=25):
@@ -58,7 +57,7 @@ def mlp(width=100, dropout=0.0):
                          nn.ReLU(), *drop, nn.Linear(width, 10))
 
 
-# name: (paper row it is compared with, builder, input is a 1-row image, cosine decay)
+# name: (paper row it is compared with, builder, input has a channel axis, cosine decay)
 MODELS = {
     "logistic regression": ("logistic", lambda: nn.Linear(40, 10), False, False),
     "MLP, paper": ("mlp", mlp, False, False),
@@ -80,7 +79,7 @@ def main(smoke=False, out_dir=OUT_DIR, epochs=EPOCHS):
     for name, (row, build, image, cosine) in MODELS.items():
         nn.manual_seed(0)
         model = build()
-        train_x, test_x = (x.reshape(len(x), 1, 1, 40) if image else x for x in (x_train, x_test))
+        train_x, test_x = (x.reshape(len(x), 1, 40) if image else x for x in (x_train, x_test))
         optimizer = nn.optim.Adam(model.parameters(), lr=LEARNING_RATE)
         scheduler = nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs) if cosine else None
         start = time.perf_counter()

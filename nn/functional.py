@@ -26,12 +26,17 @@ from .ops.linear import Linear as _LinearOp
 from .ops.normalization import BatchNorm as _BatchNormOp, layer_norm as _layer_norm
 from .ops.pooling import avg_pool2d as _avg_pool2d, max_pool2d as _max_pool2d
 from .ops.unfold import fold as _fold, unfold as _unfold
+from .conv_functional import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d,
+                              conv1d, conv_transpose1d, conv_transpose2d, dropout2d,
+                              group_norm, interpolate, max_pool1d)
 from .validation import normalize_dim
 
 __all__ = ["relu", "leaky_relu", "silu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
            "softplus", "identity", "linear", "conv2d", "max_pool2d", "avg_pool2d", "unfold",
            "fold", "dropout", "batch_norm", "layer_norm", "embedding", "flatten", "one_hot",
-           "scaled_dot_product_attention"]
+           "scaled_dot_product_attention", "conv1d", "conv_transpose1d", "conv_transpose2d",
+           "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "group_norm",
+           "interpolate", "dropout2d"]
 
 # NumPy's names for PyTorch's arguments: accepted by every function here that takes the
 # PyTorch one, so that ``F.softmax(x, axis=1)`` works as ``x.softmax(axis=1)`` does.

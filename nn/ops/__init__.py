@@ -5,3 +5,4 @@ driven tests gradcheck them and compare them with PyTorch like every core op.
 """
 from . import (activation, attention, conv, embedding, linear, loss_ops,  # noqa: F401
                normalization, pooling, recurrent, unfold)
+from . import conv_variants, group_norm, interpolate, pooling_variants  # noqa: F401

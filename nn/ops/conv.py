@@ -3,12 +3,19 @@
 For y = conv2d(x, w) and a cotangent g, the three maps are one bilinear form
 <conv2d(x, w), g> = <x, conv2d_input_grad(g, w)> = <w, conv2d_weight_grad(x, g)>,
 so each op's VJP is written with the other two: the family is closed under
-differentiation and second derivatives need nothing else. Forward passes gather
-windows with a strided view (im2col) and contract them with one ``tensordot`` per
-group; the input gradient scatters them back (col2im).
+differentiation and second derivatives need nothing else.
+
+All three are GEMMs on the same contiguous im2col columns (C*kh*kw, N*Ho*Wo):
+forward ``weight2d @ columns``, weight gradient ``g2d @ columns.T``, input gradient
+``weight2d.T @ g2d`` scattered back (col2im), with g2d the output gradient as
+(O, N*Ho*Wo). conv2d keeps its columns between forward and VJP, so a plain backward
+reuses them for the weight gradient instead of rebuilding them (they go with the
+op's other saved values when backward releases it). Under ``create_graph=True`` the
+VJP records the two gradient ops instead, which keeps it differentiable.
 """
 import numpy as np
 
+from autograd import Tensor
 from autograd.extend import (Op, apply, batch_merged, functions, materialized,
                              multilinear_jvp, register, tangent_sum)
 
@@ -34,10 +41,61 @@ def _check_groups(op, groups, in_channels, out_channels, weight_in_channels):
                          f"got {in_channels}")
 
 
-def _group_slices(groups, in_per_group, out_per_group):
+def _group_slices(groups, rows_per_group, out_per_group):
+    """(column rows, output channels) of each group."""
     for k in range(groups):
-        yield (slice(k * in_per_group, (k + 1) * in_per_group),
+        yield (slice(k * rows_per_group, (k + 1) * rows_per_group),
                slice(k * out_per_group, (k + 1) * out_per_group))
+
+
+def _columns_times_weight(columns, weight, groups):
+    """The convolution as GEMMs, one per group: (O, N*Ho*Wo)."""
+    out_channels = weight.shape[0]
+    weight_2d = weight.reshape(out_channels, -1)
+    if groups == 1:
+        return weight_2d @ columns
+    out = np.empty((out_channels, columns.shape[1]), dtype=np.result_type(columns, weight))
+    for rows, outputs in _group_slices(groups, weight_2d.shape[1], out_channels // groups):
+        np.matmul(weight_2d[outputs], columns[rows], out=out[outputs])
+    return out
+
+
+def _as_nchw(out_2d, batch, geometry):
+    """(O, N*Ho*Wo) as a contiguous (N, O, Ho, Wo)."""
+    out = out_2d.reshape((out_2d.shape[0], batch) + geometry.output_hw)
+    return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+
+
+def _gradient_2d(g):
+    """An output gradient (N, O, Ho, Wo) as the GEMMs want it: (O, N*Ho*Wo)."""
+    return np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(g.shape[1], -1)
+
+
+def _input_grad(grad_2d, weight, groups, geometry, batch):
+    """weight2d.T @ g2d per group, scattered back onto the input (col2im)."""
+    out_channels = weight.shape[0]
+    weight_2d = weight.reshape(out_channels, -1)
+    if groups == 1:
+        columns = weight_2d.T @ grad_2d
+    else:
+        rows_per_group = weight_2d.shape[1]
+        columns = np.empty((groups * rows_per_group, grad_2d.shape[1]),
+                           dtype=np.result_type(grad_2d, weight))
+        for rows, outputs in _group_slices(groups, rows_per_group, out_channels // groups):
+            np.matmul(weight_2d[outputs].T, grad_2d[outputs], out=columns[rows])
+    return geometry.col2im(columns, batch)
+
+
+def _weight_grad(grad_2d, columns, groups, weight_size):
+    """g2d @ columns.T per group, shaped as the weight."""
+    out_channels = weight_size[0]
+    if groups == 1:
+        return (grad_2d @ columns.T).reshape(weight_size)
+    rows_per_group = columns.shape[0] // groups
+    out = np.empty((out_channels, rows_per_group), dtype=np.result_type(grad_2d, columns))
+    for rows, outputs in _group_slices(groups, rows_per_group, out_channels // groups):
+        np.matmul(grad_2d[outputs], columns[rows].T, out=out[outputs])
+    return out.reshape(weight_size)
 
 
 def _params(geometry, groups):
@@ -91,19 +149,12 @@ class Conv2d(Op):
             raise ValueError(f"conv2d: expected bias of shape ({out_channels},), "
                              f"got {np.shape(bias)}")
         geometry = _geometry("conv2d", x.shape[2:], weight.shape[2:], stride, padding, dilation)
-        self.params = _params(geometry, groups)
-        windows = geometry.windows(geometry.pad(x))                     # (N, C, Ho, Wo, kh, kw)
-        if groups == 1:
-            out = np.tensordot(windows, weight, axes=([1, 4, 5], [1, 2, 3]))   # (N, Ho, Wo, O)
-        else:
-            out = np.empty(windows.shape[:1] + geometry.output_hw + (out_channels,),
-                           dtype=np.result_type(x, weight))
-            for inputs, outputs in _group_slices(groups, weight.shape[1], out_channels // groups):
-                out[..., outputs] = np.tensordot(windows[:, inputs], weight[outputs],
-                                                 axes=([1, 4, 5], [1, 2, 3]))
+        self.params, self.geometry = _params(geometry, groups), geometry
+        self.columns = columns = geometry.im2col(geometry.pad(x))
+        out = _columns_times_weight(columns, weight, groups)            # (O, N*Ho*Wo)
         if bias is not None:
-            out += bias
-        return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+            out += np.asarray(bias).reshape(-1, 1)
+        return _as_nchw(out, x.shape[0], geometry)
 
     def jvp(self, tangents, out, x, weight, bias):
         t_x, t_weight, t_bias = tangents
@@ -134,11 +185,19 @@ class Conv2d(Op):
 
     def vjp(self, g, out, x, weight, bias):
         needs_x, needs_weight, needs_bias = self.needs_grad
-        grad_x = (conv2d_input_grad(g, weight, input_size=x.shape, **self.params)
+        if isinstance(g, Tensor):  # create_graph: record the differentiable gradient ops
+            grad_bias = g.sum(axis=(0, 2, 3)) if needs_bias else None
+            grad_x = (conv2d_input_grad(g, weight, input_size=x.shape, **self.params)
+                      if needs_x else None)
+            grad_weight = (conv2d_weight_grad(x, g, weight_size=weight.shape, **self.params)
+                           if needs_weight else None)
+            return grad_x, grad_weight, grad_bias
+        grad_2d, groups = _gradient_2d(g), self.params["groups"]
+        grad_bias = grad_2d.sum(axis=1) if needs_bias else None
+        grad_x = (_input_grad(grad_2d, weight, groups, self.geometry, x.shape[0])
                   if needs_x else None)
-        grad_weight = (conv2d_weight_grad(x, g, weight_size=weight.shape, **self.params)
+        grad_weight = (_weight_grad(grad_2d, self.columns, groups, weight.shape)
                        if needs_weight else None)
-        grad_bias = g.sum(axis=(0, 2, 3)) if needs_bias else None
         return grad_x, grad_weight, grad_bias
 
 
@@ -190,14 +249,7 @@ class Conv2dInputGrad(Op):
             raise ValueError(f"conv2d_input_grad: expected a gradient of shape {expected}, "
                              f"got {g.shape}")
         self.params = _params(geometry, groups)
-        columns = np.empty((g.shape[0], input_size[1]) + geometry.kernel + geometry.output_hw,
-                           dtype=np.result_type(g, weight))            # (N, C, kh, kw, Ho, Wo)
-        out_per_group = weight.shape[0] // groups
-        for inputs, outputs in _group_slices(groups, weight.shape[1], out_per_group):
-            # (C_g, kh, kw, N, Ho, Wo) -> (N, C_g, kh, kw, Ho, Wo)
-            columns[:, inputs] = np.moveaxis(
-                np.tensordot(weight[outputs], g[:, outputs], axes=([0], [1])), 3, 0)
-        return np.ascontiguousarray(geometry.fold(columns))
+        return _input_grad(_gradient_2d(g), weight, groups, geometry, g.shape[0])
 
     jvp = multilinear_jvp
 
@@ -225,12 +277,8 @@ class Conv2dWeightGrad(Op):
             raise ValueError(f"conv2d_weight_grad: expected a gradient of shape "
                              f"{(x.shape[0], weight_size[0]) + geometry.output_hw}, got {g.shape}")
         self.params = _params(geometry, groups)
-        windows = geometry.windows(geometry.pad(x))
-        out = np.empty(weight_size, dtype=np.result_type(x, g))
-        for inputs, outputs in _group_slices(groups, weight_size[1], weight_size[0] // groups):
-            out[outputs] = np.tensordot(g[:, outputs], windows[:, inputs],
-                                        axes=([0, 2, 3], [0, 2, 3]))
-        return out
+        return _weight_grad(_gradient_2d(g), geometry.im2col(geometry.pad(x)), groups,
+                            weight_size)
 
     jvp = multilinear_jvp
 

@@ -5,8 +5,7 @@ adjoint of unfold, so they stay differentiable under ``create_graph=True``.
 """
 import numpy as np
 
-from autograd import broadcast_to
-from autograd import pad
+from autograd import Tensor, broadcast_to, pad
 from autograd.extend import Op, batch_merged, functions, linear_jvp, register, value_of
 
 from .unfold import fold
@@ -71,15 +70,30 @@ def _fold_windows(columns, geometry):
           torch=lambda torch, x, **params: torch.nn.functional.max_pool2d(x, **params))
 class MaxPool2d(Op):
     """Maximum over each kernel window of x (N, C, H, W); padding counts as -inf.
-    The gradient goes to the first maximum of each window (PyTorch's choice on ties)."""
+    The gradient goes to the first maximum of each window (PyTorch's choice on ties).
+
+    Windows that tile the input without overlap or padding (stride == kernel, no
+    dilation, the usual ``MaxPool2d(2)``) take a fast path: the maximum of kh*kw strided
+    slices, and a VJP that writes each slice's share through a first-maximum mask.
+    Other windows take the argmax over a strided window view.
+    """
 
     def forward(self, x, *, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         x = check_input(x, "max_pool2d")
         geometry = pool_geometry("max_pool2d", x.shape[2:], kernel_size, stride, padding,
                                  dilation, ceil_mode)
+        self.geometry = geometry
+        if _tiles(geometry):
+            out = None
+            for rows, cols in _taps(geometry):
+                if out is None:
+                    out = x[:, :, rows, cols].copy()
+                else:
+                    np.maximum(out, x[:, :, rows, cols], out=out)
+            return out
         windows = geometry.windows(geometry.pad(x, -np.inf))            # (N, C, Ho, Wo, kh, kw)
         flat = windows.reshape(windows.shape[:4] + (-1,))
-        self.geometry, self.argmax = geometry, flat.argmax(axis=-1)
+        self.argmax = flat.argmax(axis=-1)
         return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
 
     batch_rule = batch_merged  # an (N, C, H, W) batch of its own: fold vmap's batch into N
@@ -99,11 +113,49 @@ class MaxPool2d(Op):
 
     def vjp(self, g, out, x):
         geometry = self.geometry
-        kernel_area = geometry.kernel[0] * geometry.kernel[1]
-        n, c, ho, wo = self.argmax.shape
-        chosen = self.argmax[:, :, None] == np.arange(kernel_area).reshape(1, 1, -1, 1, 1)
+        if _tiles(geometry):
+            masks = _first_max_masks(value_of(x), value_of(out), geometry)
+            if not isinstance(g, Tensor):
+                grad = np.zeros(x.shape, dtype=g.dtype)
+                for (rows, cols), mask in zip(_taps(geometry), masks):
+                    np.multiply(g, mask, out=grad[:, :, rows, cols])
+                return (grad,)
+            chosen = np.stack(masks, axis=2)                            # (N, C, kh*kw, Ho, Wo)
+        else:
+            kernel_area = geometry.kernel[0] * geometry.kernel[1]
+            chosen = self.argmax[:, :, None] == np.arange(kernel_area).reshape(1, 1, -1, 1, 1)
+        n, c, ho, wo = out.shape
         columns = g.reshape(n, c, 1, ho, wo) * chosen.astype(g.dtype)   # (N, C, kh*kw, Ho, Wo)
         return (_fold_windows(columns, geometry),)
+
+
+def _tiles(geometry):
+    """Whether the windows tile the input: no overlap, no padding, no dilation."""
+    return (geometry.stride == geometry.kernel and geometry.dilation == (1, 1)
+            and not any(geometry.padding))
+
+
+def _taps(geometry):
+    """For each kernel element in row-major order, the slices of the input it reads."""
+    (kh, kw), (ho, wo) = geometry.kernel, geometry.output_hw
+    for i in range(kh):
+        for j in range(kw):
+            yield slice(i, i + kh * (ho - 1) + 1, kh), slice(j, j + kw * (wo - 1) + 1, kw)
+
+
+def _first_max_masks(x, out, geometry):
+    """One boolean mask (N, C, Ho, Wo) per kernel element: where that element is its
+    window's first maximum in row-major order (so each window has exactly one)."""
+    masks, taken = [], None
+    for rows, cols in _taps(geometry):
+        hit = x[:, :, rows, cols] == out
+        if taken is None:
+            taken = hit.copy()
+        else:
+            hit &= ~taken
+            taken |= hit
+        masks.append(hit)
+    return masks
 
 
 def average_divisor(geometry, count_include_pad, divisor_override, dtype):
@@ -154,6 +206,12 @@ class AvgPool2d(Op):
 
     def vjp(self, g, out, x):
         geometry = self.geometry
+        if _tiles(geometry) and not isinstance(g, Tensor):
+            grad = np.zeros(x.shape, dtype=g.dtype)
+            share = g / self.divisor
+            for rows, cols in _taps(geometry):
+                grad[:, :, rows, cols] = share
+            return (grad,)
         n, c, ho, wo = g.shape
         kernel_area = geometry.kernel[0] * geometry.kernel[1]
         share = (g / self.divisor).reshape(n, c, 1, ho, wo)

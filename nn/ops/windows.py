@@ -99,6 +99,41 @@ class Geometry:
                                    stride_h * self.dilation[0], stride_w * self.dilation[1]),
                           writeable=False)
 
+    def tap(self, i, j):
+        """Slices of the padded input that kernel element (i, j) reads, one per window."""
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        ho, wo = self.output_hw
+        return (slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
+                slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+
+    def im2col(self, padded):
+        """Contiguous columns (C*kh*kw, N*Ho*Wo) of a padded input: rows in the (c, i, j)
+        order of ``weight.reshape(O, -1)``, one column per output position (n, ho, wo),
+        so that a convolution is one GEMM ``weight2d @ columns``. Built with kh*kw
+        strided slice copies, which beat copying a 6-d window view."""
+        batch, channels = padded.shape[:2]
+        kh, kw = self.kernel
+        columns = np.empty((channels, kh, kw, batch) + self.output_hw, dtype=padded.dtype)
+        by_channel = padded.transpose(1, 0, 2, 3)
+        for i in range(kh):
+            for j in range(kw):
+                rows, cols = self.tap(i, j)
+                columns[:, i, j] = by_channel[:, :, rows, cols]
+        return columns.reshape(channels * kh * kw, -1)
+
+    def col2im(self, columns, batch):
+        """The adjoint of ``im2col``: columns (C*kh*kw, N*Ho*Wo) summed back onto a
+        contiguous (N, C, H, W) input, overlapping windows adding up."""
+        kh, kw = self.kernel
+        channels = columns.shape[0] // (kh * kw)
+        columns = columns.reshape((channels, kh, kw, batch) + self.output_hw)
+        padded = np.zeros((channels, batch) + self.padded_hw, dtype=columns.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                rows, cols = self.tap(i, j)
+                padded[:, :, rows, cols] += columns[:, i, j]
+        return np.ascontiguousarray(self.crop(padded).transpose(1, 0, 2, 3))
+
     def fold(self, columns):
         """Sum window values (N, C, kh, kw, Ho, Wo) back onto the input grid (N, C, H, W):
         the adjoint of ``windows``, where overlapping windows add up."""
