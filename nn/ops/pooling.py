@@ -91,8 +91,7 @@ class MaxPool2d(Op):
                 else:
                     np.maximum(out, x[:, :, rows, cols], out=out)
             return out
-        windows = geometry.windows(geometry.pad(x, -np.inf))            # (N, C, Ho, Wo, kh, kw)
-        flat = windows.reshape(windows.shape[:4] + (-1,))
+        flat = _flat_windows(x, geometry)
         self.argmax = flat.argmax(axis=-1)
         return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
 
@@ -100,9 +99,12 @@ class MaxPool2d(Op):
 
     def jvp(self, tangents, out, x):
         # each output is the input at its window's first maximum: gather the tangent there
-        probe = MaxPool2d()
-        probe.forward(np.asarray(value_of(x)), **self.params)
-        geometry, chosen = probe.geometry, probe.argmax               # chosen: (N, C, Ho, Wo)
+        x_value = np.asarray(value_of(x))
+        params = dict(self.params)
+        geometry = pool_geometry("max_pool2d", x_value.shape[2:], params.pop("kernel_size"),
+                                 params.get("stride"), params.get("padding", 0),
+                                 params.get("dilation", 1), params.get("ceil_mode", False))
+        chosen = _flat_windows(x_value, geometry).argmax(axis=-1)     # (N, C, Ho, Wo)
         (_, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
         n, c, ho, wo = chosen.shape
         rows = np.arange(ho).reshape(1, 1, ho, 1) * sh + (chosen // kw) * dh
@@ -127,6 +129,12 @@ class MaxPool2d(Op):
         n, c, ho, wo = out.shape
         columns = g.reshape(n, c, 1, ho, wo) * chosen.astype(g.dtype)   # (N, C, kh*kw, Ho, Wo)
         return (_fold_windows(columns, geometry),)
+
+
+def _flat_windows(x, geometry):
+    """Each output position's window, flattened: (N, C, Ho, Wo, kh*kw), padding -inf."""
+    windows = geometry.windows(geometry.pad(x, -np.inf))                # (N, C, Ho, Wo, kh, kw)
+    return windows.reshape(windows.shape[:4] + (-1,))
 
 
 def _tiles(geometry):
