@@ -19,6 +19,7 @@ from .factories import *  # noqa: F401,F403
 from . import testing
 
 globals().update({name: entry.function for name, entry in REGISTRY.items()})
+from . import linalg  # noqa: E402  (ag.linalg.inv; registered after, so no dotted names above)
 
 # Beyond the basics; imported after the op functions so that no op name shadows them.
 from .gradients import grad  # noqa: E402
