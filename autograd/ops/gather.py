@@ -122,8 +122,8 @@ def _along_axis_sample(st, unique=False, with_values=False):
 def _torch_take_along_axis(torch, arr, indices, axis=-1):
     if axis is None:
         return torch.take_along_dim(arr.reshape(-1), indices)
-    size = torch.broadcast_shapes(arr.shape, indices.shape)
-    size = [arr.shape[d] if d == axis % arr.ndim else s for d, s in enumerate(size)]
+    size = [side if d == axis % arr.ndim else max(side, indices.shape[d])
+            for d, side in enumerate(arr.shape)]
     return torch.take_along_dim(arr.expand(size), indices % arr.shape[axis], dim=axis)
 
 

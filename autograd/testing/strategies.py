@@ -554,5 +554,5 @@ def spectral_matrices(draw, batch=None, rows=None, cols=None, symmetric=False, m
         if gaps.size and gaps.min() < gap:  # a sign flip brought two values together
             values = values + np.arange(count) * gap
     left = draw(orthogonal_matrices(batch, rows))[..., :, :count]
-    right = draw(orthogonal_matrices(batch, cols))[..., :, :count]
+    right = left if symmetric else draw(orthogonal_matrices(batch, cols))[..., :, :count]
     return (left * values) @ np.swapaxes(right, -1, -2)
