@@ -7,25 +7,37 @@
     >>> x.grad.shape
     (3, 4)
 
-Every op is registered once (``autograd.op.REGISTRY``); its module function here, its
-Tensor method and its NumPy dispatch all come from that entry.
+The package is layered; each module imports only those above it in this list:
+dtypes, grad_mode, versions -> tensor -> op (registry, apply) -> anomaly -> hooks ->
+ops (families) -> inplace -> numpy_dispatch -> backward -> gradients, function,
+functional, factories, extend, testing. Every op is registered once (``autograd.op``);
+its module function here, its Tensor method and its NumPy dispatch all come from that
+entry. ``autograd/__init__.pyi`` and ``autograd/tensor.pyi`` list the whole surface.
 """
 from .tensor import Tensor
 from .dtypes import get_default_dtype, set_default_dtype
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .op import REGISTRY, Op, register
+from .op import REGISTRY, Op, register, public_functions
 from . import ops  # registers every op
+from . import inplace, numpy_dispatch, backward  # attach in-place methods, NumPy protocol, backward
 from .factories import *  # noqa: F401,F403
-from . import testing
-
-globals().update({name: entry.function for name, entry in REGISTRY.items()})
-from . import linalg  # noqa: E402  (ag.linalg.inv; registered after, so no dotted names above)
-
-# Beyond the basics; imported after the op functions so that no op name shadows them.
-from .gradients import grad  # noqa: E402
-from .function import Function, FunctionCtx, once_differentiable  # noqa: E402
-from .anomaly import (AnomalyError, detect_anomaly, is_anomaly_enabled,  # noqa: E402
-                      set_detect_anomaly)
-from . import functional  # noqa: E402
+from .gradients import grad
+from .function import Function, FunctionCtx, once_differentiable
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from . import functional, extend, testing
+from . import linalg  # ag.linalg.inv; np.linalg on Tensors dispatches to it
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """Registered ops by name (``ag.exp``): ops registered later (``nn``'s layer ops, a
+    user's own) appear here too, without shadowing the names above."""
+    function = public_functions().get(name)
+    if function is None:
+        raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+    return function
+
+
+def __dir__():
+    return sorted(set(globals()) | set(public_functions()))

@@ -20,7 +20,9 @@ from . import op as op_module
 from .grad_mode import state
 from .tensor import Tensor
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# The library's own packages: their frames are skipped when naming the user's line.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARY_DIRS = tuple(os.path.join(_ROOT, package) + os.sep for package in ("autograd", "nn", "viz"))
 _STACK_DEPTH = 6
 
 
@@ -83,9 +85,9 @@ def _kind(value):
 
 
 def _user_stack():
-    """The calling frames outside the autograd package, innermost last."""
+    """The calling frames outside the library (autograd, nn, viz), innermost last."""
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
         frame = frame.f_back
     if frame is None:
         return traceback.StackSummary()
@@ -95,10 +97,16 @@ def _user_stack():
 
 def _where(stack):
     if not stack:
-        return "an unknown place (no Python frame outside autograd)"
+        return "an unknown place (no Python frame outside the library)"
     frame = stack[-1]
     line = f": {frame.line}" if frame.line else ""
     return f"{frame.filename}:{frame.lineno} in {frame.name}{line}"
+
+
+def _op_label(op):
+    """``op 'linear' in module '3'``: the op and, inside an nn.Module, the module's path."""
+    scope = getattr(op, "scope", None)
+    return f"op '{op.name}'" + (f" in module '{scope}'" if scope else "")
 
 
 def _describe_inputs(inputs):
@@ -135,7 +143,7 @@ class _AnomalyHooks:
                                 for value in inputs)
         if self.check_forward and not _is_finite(out):
             raise AnomalyError(
-                f"anomaly: op '{op.name}' produced {_kind(out)} in its output (forward).\n"
+                f"anomaly: {_op_label(op)} produced {_kind(out)} in its output (forward).\n"
                 f"  {_describe_inputs(inputs)}\n" + _creation(op))
 
 
@@ -160,7 +168,7 @@ def check_backward(node, grad, input_grads):
             incoming = ("" if _is_finite(grad) else
                         f" (the gradient flowing into it already contained {_kind(grad)})")
             raise AnomalyError(
-                f"anomaly: the backward of op '{op.name}' produced {_kind(input_grad)} in the "
+                f"anomaly: the backward of {_op_label(op)} produced {_kind(input_grad)} in the "
                 f"gradient of its input {position}{incoming}.\n"
                 f"  {_describe_inputs(node._inputs)}\n" + _creation(op))
 

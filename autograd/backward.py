@@ -1,12 +1,21 @@
-"""Reverse-mode sweep over the recorded graph, without recursion."""
+"""Reverse-mode sweep over the recorded graph, without recursion.
+
+The loop reads like HIPS autograd's: take each node after everything that uses it, pass
+its gradient through its op's VJP, and add what comes out to the gradients of its
+inputs. Each other duty (hooks, ``retain_grad``, ``inputs=``, version checks, anomaly
+checks, freeing the graph, delivering to leaves) is a named helper.
+"""
 import gc
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 
-from . import op as op_module
+from . import versions
+from .anomaly import check_backward, check_seeds
 from .broadcast import unbroadcast
 from .grad_mode import set_grad_enabled, state
+from .hooks import run_hooks
 from .inplace import check_versions
 from .tensor import Tensor
 
@@ -41,6 +50,61 @@ def topological_order(roots):
     return order
 
 
+def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs=None):
+    """Propagate gradients from ``outputs`` back through the graph.
+
+    With ``inputs=None`` the gradients of all leaves that require grad are accumulated
+    into their ``.grad``. Otherwise the gradients of ``inputs`` are returned (a list,
+    ``None`` where an input is unreachable), no ``.grad`` is touched, and only the ops
+    on a path to some input are run.
+
+    Raises RuntimeError when a value an op's VJP reads was changed in place after the
+    op was recorded (see ``autograd.inplace``).
+    """
+    grads = _seed_all(outputs, grad_outputs, create_graph)
+    order = topological_order(outputs)
+    wanted = None if inputs is None else {id(t): t for t in inputs}
+    if wanted is not None:
+        order = _leading_to(order, wanted)
+    captured = {}
+    leaves = {id(o): o for o in outputs if o._op is None}
+    clock = versions.clock.now
+    with _gc_paused(), set_grad_enabled(create_graph):
+        for node in reversed(order):
+            grad = grads.pop(id(node), None)
+            if grad is None:
+                continue
+            if node._hooks or node._retains_grad or wanted is not None:
+                grad = _arrive(node, grad, wanted, captured, create_graph)
+            if node._op.recorded_at != clock:
+                check_versions(node)
+            input_grads = _call_vjp(node, grad, create_graph)
+            _send(node, input_grads, grads, leaves)
+            if not retain_graph:
+                _free(node)
+        grad = input_grads = None  # the loop's references would defeat _sole_owner
+        if wanted is not None:
+            return _captured_inputs(inputs, wanted, grads, captured)
+        _deliver_to_leaves(leaves, grads, create_graph)
+    return None
+
+
+def _seed_all(outputs, grad_outputs, create_graph):
+    """The starting gradient of each output (summed when an output appears twice)."""
+    for output in outputs:
+        if not output._requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad and has no graph "
+                               "(no input had requires_grad=True, or it was made under no_grad)")
+    grads = {}
+    for output, grad in zip(outputs, grad_outputs):
+        seed = _seed(output, grad, create_graph)
+        key = id(output)
+        grads[key] = grads[key] + seed if key in grads else seed
+    if state.anomaly:
+        check_seeds(outputs, grads)
+    return grads
+
+
 def _seed(output, grad, create_graph):
     if grad is None:
         if output.data.size != 1:
@@ -58,120 +122,100 @@ def _seed(output, grad, create_graph):
     return Tensor._constant(seed) if create_graph else seed
 
 
-def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs=None):
-    """Propagate gradients from ``outputs`` back through the graph; see ``_sweep``.
-
-    Python's cyclic garbage collector is paused meanwhile: the sweep frees what it
-    drops by reference counting alone, but the tuples it allocates would trigger
-    collections that each traverse the whole live graph (on a 100,000-node graph
-    that took 30% of the backward time).
-    """
+@contextmanager
+def _gc_paused():
+    """Pause Python's cyclic collector during the sweep: the sweep frees what it drops by
+    reference counting alone, but the tuples it allocates would trigger collections that
+    each traverse the whole live graph (30% of the time on a 100,000-node graph)."""
     collecting = gc.isenabled()
     if collecting:
         gc.disable()
     try:
-        return _sweep(outputs, grad_outputs, retain_graph, create_graph, inputs)
+        yield
     finally:
         if collecting:
             gc.enable()
 
 
-def _sweep(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs=None):
-    """Propagate gradients from ``outputs`` back through the graph.
-
-    With ``inputs=None`` the gradients of all leaves that require grad are accumulated
-    into their ``.grad``. Otherwise the gradients of ``inputs`` are returned (a list,
-    ``None`` where an input is unreachable), no ``.grad`` is touched, and only the ops
-    on a path to some input are run.
-
-    Raises RuntimeError when a value an op's VJP reads was changed in place after the
-    op was recorded (see ``autograd.inplace``).
-    """
-    for output in outputs:
-        if not output._requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad and has no graph "
-                               "(no input had requires_grad=True, or it was made under no_grad)")
-    anomaly = state.anomaly
-    grads = {}
-    for output, grad in zip(outputs, grad_outputs):
-        seed = _seed(output, grad, create_graph)
-        key = id(output)
-        grads[key] = grads[key] + seed if key in grads else seed
-    if anomaly:
-        from .anomaly import check_backward, check_seeds
-        check_seeds(outputs, grads)
-    order = topological_order(outputs)
-    wanted = None
-    if inputs is not None:
-        wanted = {id(t): t for t in inputs}
-        order = _leading_to(order, wanted)
-    captured, leaves = {}, {id(o): o for o in outputs if o._op is None}
-    clock = op_module.mutation_clock
-
-    with set_grad_enabled(create_graph):
-        for node in reversed(order):
-            grad = grads.pop(id(node), None)
-            if grad is None:
-                continue
-            if node._hooks:
-                grad = node._run_hooks(grad)
-            if wanted is not None:
-                if id(node) in wanted:
-                    captured[id(node)] = grad
-            elif node._retains_grad:
-                _accumulate(node, grad, create_graph)
-            op = node._op
-            if op.recorded_at != clock:
-                check_versions(node)
-            try:
-                if create_graph:
-                    input_grads = op.vjp(grad, node, *node._inputs)
-                else:
-                    input_grads = op.vjp(grad, node.data, *op.arrays)
-                if anomaly:
-                    check_backward(node, grad, input_grads)
-            except Exception as err:
-                err.add_note(f"(raised in the backward of op '{op.name}')")
-                raise
-            for value, needs, input_grad in zip(node._inputs, op.needs_grad, input_grads):
-                if not needs or input_grad is None:
-                    continue
-                if input_grad.shape != value.data.shape:
-                    input_grad = unbroadcast(input_grad, value.data.shape)
-                if input_grad.dtype != value.data.dtype:
-                    input_grad = input_grad.astype(value.data.dtype)
-                key = id(value)
-                if key in grads:
-                    grads[key] = grads[key] + input_grad
-                else:
-                    grads[key] = input_grad
-                    if value._op is None:
-                        leaves[key] = value
-            if not retain_graph:
-                node._inputs = None
-                op.release()
-
-        input_grads = input_grad = grad = None  # drop the loop's references (see _sole_owner)
-        if wanted is not None:
-            # Inputs that are recorded results but lie on no path to another input
-            # were not visited above; their gradient is waiting in ``grads``.
-            leaves.update((key, t) for key, t in wanted.items()
-                          if t._op is not None and key not in captured)
-        for key, leaf in leaves.items():
-            grad = grads.get(key)
-            if grad is None or (wanted is not None and key not in wanted):
-                continue
-            if leaf._hooks:
-                grad = leaf._run_hooks(grad)
-            if wanted is not None:
-                captured[key] = grad
-            elif leaf.grad is None and not create_graph and _sole_owner(grad):
-                leaf.grad = Tensor._constant(grad)
-            else:
-                _accumulate(leaf, grad, create_graph)
+def _arrive(node, grad, wanted, captured, create_graph):
+    """A node's total gradient is known: run its hooks, then keep it where asked."""
+    if node._hooks:
+        grad = run_hooks(node, grad)
     if wanted is not None:
-        return [captured.get(id(t)) for t in inputs]
-    return None
+        if id(node) in wanted:
+            captured[id(node)] = grad
+    elif node._retains_grad:
+        _accumulate(node, grad, create_graph)
+    return grad
+
+
+def _call_vjp(node, grad, create_graph):
+    """The op's VJP on the recorded arrays (NumPy speed), or on the graph's Tensors when the
+    backward itself is recorded; failures say which op's backward raised."""
+    op = node._op
+    try:
+        if create_graph:
+            input_grads = op.vjp(grad, node, *node._inputs)
+        else:
+            input_grads = op.vjp(grad, node.data, *op.arrays)
+        if state.anomaly:
+            check_backward(node, grad, input_grads)
+    except Exception as err:
+        err.add_note(f"(raised in the backward of op '{op.name}')")
+        raise
+    return input_grads
+
+
+def _send(node, input_grads, grads, leaves):
+    """Add each input's gradient, reduced to the input's shape and dtype, to its total."""
+    for value, needs, input_grad in zip(node._inputs, node._op.needs_grad, input_grads):
+        if not needs or input_grad is None:
+            continue
+        data = value.data
+        if input_grad.shape != data.shape:
+            input_grad = unbroadcast(input_grad, data.shape)
+        if input_grad.dtype != data.dtype:
+            input_grad = input_grad.astype(data.dtype)
+        key = id(value)
+        if key in grads:
+            grads[key] = grads[key] + input_grad
+        else:
+            grads[key] = input_grad
+            if value._op is None:
+                leaves[key] = value
+
+
+def _free(node):
+    """Drop a node's links and what its op saved, once backward has passed it."""
+    node._inputs = None
+    node._op.release()
+
+
+def _captured_inputs(inputs, wanted, grads, captured):
+    """The gradients of ``inputs`` (``autograd.grad``), None where none arrived.
+
+    An input that is a recorded result on no path to another input was never visited
+    by the sweep; its gradient is still waiting in ``grads``.
+    """
+    for key, tensor in wanted.items():
+        if key not in captured and key in grads:
+            grad = grads[key]
+            captured[key] = run_hooks(tensor, grad) if tensor._hooks else grad
+    return [captured.get(id(t)) for t in inputs]
+
+
+def _deliver_to_leaves(leaves, grads, create_graph):
+    """Run each leaf's hooks and add its gradient to ``.grad``."""
+    for key, leaf in leaves.items():
+        grad = grads.pop(key, None)
+        if grad is None:
+            continue
+        if leaf._hooks:
+            grad = run_hooks(leaf, grad)
+        if leaf.grad is None and not create_graph and _sole_owner(grad):
+            leaf.grad = Tensor._constant(grad)
+        else:
+            _accumulate(leaf, grad, create_graph)
 
 
 def _leading_to(order, wanted):
@@ -188,13 +232,15 @@ def _leading_to(order, wanted):
 
 def _sole_owner(grad):
     """True when nothing but this sweep can see ``grad``, so it may become a ``.grad``
-    without a copy. A VJP may pass its incoming gradient on to several inputs
-    (``add`` does), or return a view of it; then two ``.grad``s would share memory and
-    an in-place update of one (``clip_grad_norm_``) would change the other. Four
-    references are ours: the ``grads`` dict, the caller's local, this function's
-    parameter and getrefcount's argument; any other holder makes it a copy.
+    without a copy. A VJP may pass its incoming gradient on to several inputs (``add``
+    does) or return a view of it, and a user's seed may pass straight through; then two
+    ``.grad``s (or the user and a ``.grad``) would share memory and an in-place update of
+    one (``clip_grad_norm_``) would change the other. Three references are ours (the
+    caller's local, this parameter and getrefcount's argument, the ``grads`` entry having
+    been popped); any other holder makes it a copy. ``tests/test_engine.py`` checks that no
+    two gradients ever share memory, so a change in CPython's counting shows up there.
     """
-    return type(grad) is np.ndarray and grad.base is None and sys.getrefcount(grad) <= 4
+    return type(grad) is np.ndarray and grad.base is None and sys.getrefcount(grad) <= 3
 
 
 def _accumulate(tensor, grad, create_graph):
@@ -205,3 +251,20 @@ def _accumulate(tensor, grad, create_graph):
         tensor.grad = Tensor._constant(np.array(grad, dtype=tensor.data.dtype, copy=True))
     else:
         tensor.grad = Tensor._constant(tensor.grad.data + grad)
+
+
+def backward(self, grad=None, retain_graph=False, create_graph=False):
+    """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+    Args:
+        grad: gradient of some scalar w.r.t. this tensor; may be omitted for a
+            one-element tensor (taken as 1).
+        retain_graph: keep the graph so backward can run through it again.
+        create_graph: record the backward pass itself, so ``.grad`` can be
+            differentiated again (implies ``retain_graph``).
+    """
+    run_backward((self,), (grad,), retain_graph=retain_graph or create_graph,
+                 create_graph=create_graph)
+
+
+Tensor.backward = backward

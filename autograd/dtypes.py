@@ -3,6 +3,7 @@ import numpy as np
 
 _default_dtype = np.dtype(np.float32)
 FLOATING_KINDS = ("f",)
+NUMERIC_KINDS = "biufc"
 
 
 def get_default_dtype():
@@ -26,12 +27,15 @@ def is_floating(dtype):
 def as_array(data, dtype=None):
     """Convert ``data`` to an ndarray; Python floats take the default dtype, ndarrays keep theirs."""
     if isinstance(data, np.ndarray):
-        return data if dtype is None else data.astype(dtype, copy=False)
-    if isinstance(data, np.generic):
-        return np.asarray(data, dtype=dtype)
-    array = np.asarray(data, dtype=dtype)
-    if dtype is None and array.dtype == np.float64:
-        array = array.astype(_default_dtype)
-    if array.dtype == object:
-        raise TypeError(f"cannot make a tensor from {type(data).__name__}: its elements are not numbers")
+        array = data if dtype is None else data.astype(dtype, copy=False)
+    elif isinstance(data, np.generic):
+        array = np.asarray(data, dtype=dtype)
+    else:
+        array = np.asarray(data, dtype=dtype)
+        if dtype is None and array.dtype == np.float64:
+            array = array.astype(_default_dtype)
+    if array.dtype.kind not in NUMERIC_KINDS:
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} of dtype "
+                        f"{array.dtype}: tensors hold numbers (bool, integer, float or "
+                        f"complex), not numbers such as strings, bytes or Python objects")
     return array

@@ -4,7 +4,7 @@ import numpy as np
 from .dtypes import as_array, get_default_dtype
 from .tensor import Tensor
 
-__all__ = ["tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange",
+__all__ = ["tensor", "from_numpy", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange",
            "linspace", "eye", "rand", "randn", "manual_seed", "default_generator"]
 
 default_generator = np.random.default_rng()
@@ -22,6 +22,13 @@ def tensor(data, dtype=None, requires_grad=False):
     if isinstance(data, Tensor):
         data = data.data
     return Tensor(np.array(as_array(data, dtype), copy=True), requires_grad=requires_grad)
+
+
+def from_numpy(array):
+    """A Tensor sharing ``array``'s memory and dtype (PyTorch's ``torch.from_numpy``)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
 
 
 def _dtype(dtype):

@@ -12,6 +12,7 @@ import weakref
 
 import numpy as np
 
+from .anomaly import check_hook_result
 from .grad_mode import state
 from .tensor import Tensor
 
@@ -44,7 +45,9 @@ class RemovableHandle:
 
 
 def register_hook(tensor, hook):
-    """Call ``hook(grad)`` whenever a gradient for ``tensor`` is computed; see module doc."""
+    """Call ``hook(grad)`` with this tensor's gradient during backward; a returned tensor of
+    the same shape replaces the gradient. Returns a handle whose ``remove()`` detaches the
+    hook (see the module doc)."""
     if not callable(hook):
         raise TypeError(f"register_hook: expected a callable hook(grad), got "
                         f"{type(hook).__name__}")
@@ -72,7 +75,6 @@ def run_hooks(tensor, grad):
         if result is not None:
             grad = _replacement(result, tensor, hook, in_graph)
     if state.anomaly:
-        from .anomaly import check_hook_result
         check_hook_result(tensor, grad)
     return grad
 
@@ -93,3 +95,6 @@ def _replacement(result, tensor, hook, in_graph):
     if not isinstance(result, Tensor):
         return Tensor._constant(data.astype(tensor.dtype, copy=False))
     return result if data.dtype == tensor.dtype else result.astype(tensor.dtype)
+
+
+Tensor.register_hook = register_hook

@@ -1,9 +1,8 @@
-"""In-place updates of Tensors, and the version counter that keeps them safe.
+"""In-place updates of Tensors, kept safe by version counters (``autograd.versions``).
 
-Every in-place change bumps the tensor's ``_version`` and stamps it with the global
-mutation clock (``autograd.op.mutation_clock``). An op recorded at clock t whose input or
-output carries a later stamp would read changed values in its VJP, so backward raises a
-RuntimeError naming the op instead of computing a wrong gradient (``check_versions``,
+Every in-place change bumps the tensor's version counter, shared with its views. An op
+whose VJP reads a value that changed after the op was recorded would compute a wrong
+gradient, so backward raises a RuntimeError naming the op instead (``check_versions``,
 called by backward only when the clock moved since the op was recorded).
 
 The rules are PyTorch's, adapted to a graph whose nodes are the tensors themselves:
@@ -17,14 +16,14 @@ The rules are PyTorch's, adapted to a graph whose nodes are the tensors themselv
 - A value that requires grad cannot be written into a tensor in place with grad mode on
   (its graph would be dropped); use the out-of-place op instead.
 
-Known limits: views (``reshape``, ``detach``) share memory but not version counters,
-and writes straight into ``tensor.data`` (the ndarray) are not seen.
+Writes straight into ``tensor.data`` (the ndarray) are not seen, as in PyTorch.
 """
 import numpy as np
 
-from . import op as op_module
+from . import versions
 from .grad_mode import state
-from .tensor import Tensor
+from .ops.index import InvalidIndexError, normalize_index
+from .tensor import Tensor, unwrap
 
 READ_ONLY_MESSAGE = (
     "{what}: this tensor's data is a read-only array (a broadcast view, or a gradient "
@@ -55,149 +54,131 @@ def check_allowed(tensor, what, value=None):
 
 
 def bump_version(tensor, what):
-    """Record that ``tensor`` was changed in place by ``what``."""
-    op_module.mutation_clock += 1
-    tensor._version += 1
-    tensor._mutated_by = (op_module.mutation_clock, what)
+    """Record that ``tensor`` (and every view of its data) was changed in place by ``what``."""
+    versions.bump(tensor, what)
 
 
-def _data(value):
-    return value.data if isinstance(value, Tensor) else value
+def write(tensor, what, value, store):
+    """Check, run ``store(array, value)`` on the tensor's own array, and bump its version.
 
-
-def _update(tensor, ufunc, other, what):
-    """``ufunc(tensor, other)`` written into the tensor's own array (NumPy's same_kind
-    casting, so a float32 tensor stays float32)."""
-    if state.enabled:
-        check_allowed(tensor, what, other)
-    data = tensor.data
-    other = other.data if isinstance(other, Tensor) else other
+    The one place that turns NumPy's failures of an in-place store into errors that name
+    ``what``: a dtype that cannot be stored (same_kind casting, so float32 stays float32),
+    a read-only array, a shape that does not fit.
+    """
+    check_allowed(tensor, what, value)
+    data, value = tensor.data, unwrap(value)
     try:
-        ufunc(data, other, out=data)
+        store(data, value)
+    except IndexError as err:
+        raise InvalidIndexError(f"{what}: index does not fit a tensor of shape "
+                                f"{data.shape}: {err}") from None
     except TypeError:
-        raise TypeError(f"{what}: cannot store the {ufunc(data, other).dtype} result in "
-                        f"this {data.dtype} tensor in place") from None
-    except ValueError:
+        raise TypeError(f"{what}: cannot store the {_produced_dtype(store, data, value)} "
+                        f"result in this {data.dtype} tensor in place") from None
+    except ValueError as err:
         if not data.flags.writeable:
             raise ValueError(READ_ONLY_MESSAGE.format(what=what)) from None
-        raise ValueError(f"{what}: a value of shape {np.shape(other)} does not broadcast to "
-                         f"the tensor's shape {data.shape}; an in-place update keeps the "
-                         f"shape") from None
+        raise ValueError(f"{what}: a value of shape {np.shape(value)} does not broadcast to "
+                         f"the tensor's shape {data.shape} (or the part selected); an "
+                         f"in-place update keeps the shape") from None
     bump_version(tensor, what)
     return tensor
 
 
+def _ufunc_store(ufunc):
+    def store(data, value):
+        ufunc(data, value, out=data, casting="same_kind")
+    store.ufunc = ufunc
+    return store
+
+
+def _produced_dtype(store, data, value):
+    """The dtype a failed in-place store would have produced (for its error message)."""
+    ufunc = getattr(store, "ufunc", None)
+    if ufunc is None:
+        return np.result_type(value)
+    return ufunc(np.ones(1, data.dtype), np.ones(1, np.result_type(value))).dtype
+
+
+_ADD, _SUBTRACT = _ufunc_store(np.add), _ufunc_store(np.subtract)
+_MULTIPLY, _DIVIDE = _ufunc_store(np.multiply), _ufunc_store(np.true_divide)
+
+
 def add_(self, other, alpha=1):
     """``self += alpha * other`` in place; returns self."""
-    return _update(self, np.add, other if alpha == 1 else _data(other) * alpha, "add_")
+    return write(self, "add_", other if alpha == 1 else unwrap(other) * alpha, _ADD)
 
 
 def sub_(self, other, alpha=1):
     """``self -= alpha * other`` in place; returns self."""
-    return _update(self, np.subtract, other if alpha == 1 else _data(other) * alpha, "sub_")
+    return write(self, "sub_", other if alpha == 1 else unwrap(other) * alpha, _SUBTRACT)
 
 
 def mul_(self, other):
     """``self *= other`` in place; returns self."""
-    return _update(self, np.multiply, other, "mul_")
+    return write(self, "mul_", other, _MULTIPLY)
 
 
 def div_(self, other):
     """``self /= other`` in place; returns self."""
-    return _update(self, np.true_divide, other, "div_")
+    return write(self, "div_", other, _DIVIDE)
+
+
+def _copy_store(data, value):
+    np.copyto(data, value, casting="same_kind")
 
 
 def fill_(self, value):
     """Set every element to the scalar ``value`` in place; returns self."""
-    value = _data(value)
-    if np.ndim(value) != 0:
-        raise ValueError(f"fill_: expected a scalar value, got shape {np.shape(value)}; "
+    if np.ndim(unwrap(value)) != 0:
+        raise ValueError(f"fill_: expected a scalar value, got shape {np.shape(unwrap(value))}; "
                          f"use copy_ to write an array")
-    return _copy(self, value, "fill_")
+    return write(self, "fill_", value, _copy_store)
 
 
 def zero_(self):
     """Set every element to 0 in place; returns self."""
-    return _copy(self, 0, "zero_")
+    return write(self, "zero_", 0, _copy_store)
 
 
 def copy_(self, source):
     """Write ``source`` (broadcast to this tensor's shape) into it in place; returns self."""
-    return _copy(self, source, "copy_")
-
-
-def _copy(self, source, what):
-    if state.enabled:
-        check_allowed(self, what, source)
-    data, source = self.data, _data(source)
-    try:
-        np.copyto(data, source)
-    except TypeError:
-        raise TypeError(f"{what}: cannot store {np.result_type(source)} values in this "
-                        f"{data.dtype} tensor in place") from None
-    except ValueError:
-        if not data.flags.writeable:
-            raise ValueError(READ_ONLY_MESSAGE.format(what=what)) from None
-        raise ValueError(f"{what}: a source of shape {np.shape(source)} does not broadcast "
-                         f"to the tensor's shape {data.shape}") from None
-    bump_version(self, what)
-    return self
+    return write(self, "copy_", source, _copy_store)
 
 
 def setitem(self, index, value):
     """``self[index] = value`` in place, with NumPy's indexing (and assignment) rules."""
-    from .ops.index import InvalidIndexError, normalize_index
-    what = "setitem (x[index] = value)"
-    if state.enabled:
-        check_allowed(self, what, value)
-    data, value = self.data, _data(value)
     index = normalize_index(index, "setitem")
-    try:
+
+    def store(data, value):
         data[index] = value
-    except IndexError as err:
-        raise InvalidIndexError(f"setitem: index does not fit a tensor of shape "
-                                f"{data.shape}: {err}") from None
-    except TypeError:
-        raise TypeError(f"setitem: cannot store {np.result_type(value)} values in this "
-                        f"{data.dtype} tensor") from None
-    except ValueError as err:
-        if not data.flags.writeable:
-            raise ValueError(READ_ONLY_MESSAGE.format(what=what)) from None
-        raise ValueError(f"setitem: cannot assign a value of shape {np.shape(value)} to the "
-                         f"selected part of a tensor of shape {data.shape}: {err}") from None
-    bump_version(self, what)
+    write(self, "setitem", value, store)
 
 
 def check_versions(node):
     """Raise if an input or the output of ``node`` changed in place after recording.
 
-    Runs only when the mutation clock moved since the op was recorded; ``_version`` is 0
-    for a tensor never changed in place, which settles most inputs at once.
+    Runs only when the mutation clock moved since the op was recorded; a tensor never
+    changed in place has no counter, which settles most inputs at once.
     """
     op = node._op
     if not op.vjp_uses_values:
         return
     since = op.recorded_at
-    if node._version and _changed_since(node, since):
+    if versions.changed_since(node, since):
         raise _modified_error(op, "output", node)
     for position, value in enumerate(node._inputs):
-        if isinstance(value, Tensor) and value._version and _changed_since(value, since):
+        if isinstance(value, Tensor) and versions.changed_since(value, since):
             raise _modified_error(op, f"input {position}", value)
-
-
-def _changed_since(tensor, clock):
-    # A version bumped by hand (without autograd.inplace.bump_version) has no stamp,
-    # so when it happened is unknown; only stamped changes are judged.
-    stamp = getattr(tensor, "_mutated_by", None)
-    return stamp is not None and stamp[0] > clock
 
 
 def _modified_error(op, role, tensor):
     created = getattr(op, "created_at", None)
+    counter = tensor._counter
     return RuntimeError(
         f"backward: the {role} of op '{op.name}' (shape {tensor.shape}) was modified in place "
-        f"by {tensor._mutated_by[1]} after the op was recorded (it is now at version "
-        f"{tensor._version}), but the gradient of '{op.name}' needs its old value. Change a "
+        f"by {counter.by} after the op was recorded (it is now at version "
+        f"{counter.version}), but the gradient of '{op.name}' needs its old value. Change a "
         f"copy instead (autograd.tensor(x) copies), or make the change after backward()."
         + (f" The op was created at {created}." if created else ""))
 
@@ -217,12 +198,10 @@ def _augmented(name, method, out_of_place):
     return operator
 
 
-def install():
-    """Attach the in-place methods and augmented operators to Tensor."""
-    for method in (add_, sub_, mul_, div_, fill_, zero_, copy_):
-        setattr(Tensor, method.__name__, method)
-    Tensor.__setitem__ = setitem
-    Tensor.__iadd__ = _augmented("__iadd__", add_, lambda x, y: x + y)
-    Tensor.__isub__ = _augmented("__isub__", sub_, lambda x, y: x - y)
-    Tensor.__imul__ = _augmented("__imul__", mul_, lambda x, y: x * y)
-    Tensor.__itruediv__ = _augmented("__itruediv__", div_, lambda x, y: x / y)
+Tensor.add_, Tensor.sub_, Tensor.mul_, Tensor.div_ = add_, sub_, mul_, div_
+Tensor.fill_, Tensor.zero_, Tensor.copy_ = fill_, zero_, copy_
+Tensor.__setitem__ = setitem
+Tensor.__iadd__ = _augmented("__iadd__", add_, lambda x, y: x + y)
+Tensor.__isub__ = _augmented("__isub__", sub_, lambda x, y: x - y)
+Tensor.__imul__ = _augmented("__imul__", mul_, lambda x, y: x * y)
+Tensor.__itruediv__ = _augmented("__itruediv__", div_, lambda x, y: x / y)

@@ -10,13 +10,16 @@ inputs. On a plain backward they are ndarrays and the VJP runs at NumPy speed; u
 ``create_graph=True`` they are Tensors and the same lines record a differentiable
 graph. So a VJP uses only operators, methods and functions that work on both.
 """
+import functools
 import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 import numpy as np
 
+from . import versions
 from .grad_mode import state
+from .tensor import Tensor
 
 REGISTRY = {}
 _EMPTY = {}
@@ -34,13 +37,17 @@ class Op:
     ``vjp_uses_values = False`` declares that the VJP reads only shapes, never the
     values of the inputs or output (add, sum, reshape): changing those in place after
     recording cannot corrupt the gradient, so backward skips the version check.
-    ``recorded_at`` is the in-place mutation clock when the op was recorded (see
-    ``autograd.inplace``).
+    ``is_view = True`` declares that the output may be a view of the first input's data
+    (reshape, transpose, basic indexing): the two then share one version counter, so
+    an in-place write through either is seen when backward checks the other.
+    ``recorded_at`` is the mutation clock when the op was recorded (see
+    ``autograd.versions``).
     """
 
     name = None
     differentiable = True
     vjp_uses_values = True
+    is_view = False
     needs_grad = ()
     scope = None
     recorded_at = 0
@@ -69,6 +76,11 @@ class OpEntry:
     torch: ``callable(torch, *args, **kwargs)`` computing the same thing in PyTorch,
         for parity tests; ``None`` when PyTorch has no direct counterpart.
     numpy: NumPy functions/ufuncs that dispatch to this op when given Tensors.
+    public: whether ``autograd.<name>`` offers it (False for helper ops that other ops'
+        VJPs use, such as ``prod_others``; they are still tested like every op).
+    aliases: other public names of the same function (PyTorch's spellings: ``cat``).
+    method: the Tensor method's name; ``methods`` every name it goes by (``reshape``,
+        ``view``).
     second_order: whether the generated tests run gradgradcheck on it. True for every
         differentiable op (piecewise-linear ones included: their second derivative is
         zero away from kinks); set False only for an op whose VJP cannot itself be
@@ -87,6 +99,9 @@ class OpEntry:
     rtol: float = 1e-5
     atol: float = 1e-7
     notes: str = ""
+    public: bool = True
+    aliases: tuple = ()
+    methods: tuple = ()
     extra: dict = field(default_factory=dict)
 
 
@@ -94,7 +109,9 @@ def apply(op_cls, inputs, params=_EMPTY):
     """Run ``op_cls`` on ``inputs``; record a graph node when a Tensor input requires grad.
 
     With no Tensor among the inputs this is plain NumPy: the result is an ndarray and
-    nothing is recorded (the fast path used by VJPs on a plain backward).
+    nothing is recorded (the fast path used by VJPs on a plain backward). NumPy scalars
+    among Tensor inputs count as Python numbers (weak: ``float32 * np.float64(2)`` stays
+    float32, as in PyTorch).
     """
     for value in inputs:
         if isinstance(value, Tensor):
@@ -110,7 +127,7 @@ def apply(op_cls, inputs, params=_EMPTY):
             needs.append(value._requires_grad)
             recording = recording or value._requires_grad
         else:
-            arrays.append(value)
+            arrays.append(value.item() if isinstance(value, np.generic) else value)
             needs.append(False)
     op = op_cls()
     try:
@@ -122,17 +139,25 @@ def apply(op_cls, inputs, params=_EMPTY):
         raise named from err
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    if recording and op_cls.differentiable:
-        thread_state = state
-        if thread_state.enabled:
-            op.needs_grad = tuple(needs)
-            op.arrays = tuple(arrays)  # what a plain VJP reads: the arrays as recorded
-            op.scope = thread_state.scope
-            op.recorded_at = mutation_clock
-            if thread_state.anomaly:
-                _anomaly_hooks.on_forward(op, out, inputs)
-            return Tensor._node(out, op, tuple(inputs))
-    return Tensor._constant(out)
+    if recording and op_cls.differentiable and state.enabled:
+        op.needs_grad = tuple(needs)
+        op.arrays = tuple(arrays)  # what a plain VJP reads: the arrays as recorded
+        op.scope = state.scope
+        op.recorded_at = versions.clock.now
+        if state.anomaly:
+            _anomaly_hooks.on_forward(op, out, inputs)
+        result = Tensor._node(out, op, tuple(inputs))
+    else:
+        result = Tensor._constant(out)
+    if op_cls.is_view and out.base is not None:
+        _share_view_counter(result, inputs[0], out)
+    return result
+
+
+def _share_view_counter(view, base, out):
+    """A view op's result sees in-place writes of its base and the other way round."""
+    if isinstance(base, Tensor) and np.may_share_memory(out, base.data):
+        versions.share_counter(view, base)
 
 
 def _named_broadcast_error(name, arrays, err):
@@ -142,11 +167,6 @@ def _named_broadcast_error(name, arrays, err):
     shapes = ", ".join(str(np.shape(a)) for a in arrays)
     return ValueError(f"{name}: input shapes {shapes} cannot be broadcast together "
                       f"(NumPy rules: trailing dimensions must be equal or 1)")
-
-
-# Bumped by every in-place change of a Tensor (autograd.inplace). An op recorded at
-# clock t needs its inputs' versions checked in backward only if the clock moved on.
-mutation_clock = 0
 
 
 class _NoAnomalyHooks:
@@ -170,12 +190,30 @@ def value_of(x):
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
+# PyTorch's spellings of NumPy's argument names, accepted wherever the NumPy one is.
+TORCH_ARGUMENT_NAMES = {"dim": "axis", "keepdim": "keepdims"}
+
+
+def accept_torch_names(name, kwargs, accepted):
+    """Rename ``dim=``/``keepdim=`` to ``axis=``/``keepdims=`` for an op that takes those."""
+    for torch_name, numpy_name in TORCH_ARGUMENT_NAMES.items():
+        if torch_name in kwargs and torch_name not in accepted and numpy_name in accepted:
+            if numpy_name in kwargs:
+                raise TypeError(f"{name}() got both {torch_name}= and {numpy_name}=; "
+                                f"pass one of them")
+            kwargs[numpy_name] = kwargs.pop(torch_name)
+    return kwargs
+
+
 def _split_arguments(name, input_names, keyword_names):
     """Build the argument mapper from a public call to (inputs, params)."""
     n_inputs = len(input_names)
-    accepted = frozenset(keyword_names)
+    accepted = frozenset(keyword_names) | frozenset(input_names)
+    renames = accepted & set(TORCH_ARGUMENT_NAMES.values())
 
     def split(args, kwargs):
+        if renames and kwargs:
+            kwargs = accept_torch_names(name, kwargs, accepted)
         if len(args) < n_inputs:
             missing = input_names[len(args):]
             try:
@@ -226,10 +264,24 @@ def _function_for(name, op_cls):
     return function
 
 
-def register(name, *, method=None, numpy=(), operators=(), function=None, **hints):
+def public_functions():
+    """Every public op function by its public names (aliases included)."""
+    found = {}
+    for entry in REGISTRY.values():
+        if entry.public:
+            found[entry.name] = entry.function
+            for alias in entry.aliases:
+                found[alias] = entry.function
+    return found
+
+
+def register(name, *, method=None, numpy=(), operators=(), function=None, aliases=(),
+             public=True, **hints):
     """Register an op class (or a composite function) under ``name``.
 
-    method: Tensor method name (``True`` for ``name``).
+    method: Tensor method name (``True`` for ``name``), or a tuple of names.
+    aliases: other public names of the function (``autograd.cat`` for ``concatenate``).
+    public: False keeps a helper op out of the ``autograd`` namespace.
     numpy: NumPy callables that dispatch here when called on Tensors.
     operators: ``(dunder, reflected_dunder)`` pairs or single dunders to install on Tensor.
     function: explicit public function (for ops whose signature is not ``forward``'s).
@@ -245,24 +297,49 @@ def register(name, *, method=None, numpy=(), operators=(), function=None, **hint
             raise ValueError(f"op '{name}' is already registered")
         if isinstance(target, type) and issubclass(target, Op):
             target.name = name
-            public = function or _function_for(name, target)
+            public_function = (_accepting_torch_names(name, function) if function
+                               else _function_for(name, target))
             differentiable = target.differentiable
             op_cls = target
         else:
-            public, op_cls = target, None
+            public_function, op_cls = target, None
             differentiable = hints.pop("differentiable", True)
         if not differentiable:
             hints["second_order"] = False
-        entry = OpEntry(name=name, function=public, op=op_cls, numpy=numpy,
-                        differentiable=differentiable,
-                        method=(name if method is True else method), **hints)
+        method_names = _method_names(name if method is True else method)
+        entry = OpEntry(name=name, function=public_function, op=op_cls, numpy=numpy,
+                        differentiable=differentiable, public=public, aliases=tuple(aliases),
+                        method=method_names[0] if method_names else None,
+                        methods=method_names, **hints)
         REGISTRY[name] = entry
-        if entry.method:
-            setattr(Tensor, entry.method, public)
+        for method_name in method_names:
+            setattr(Tensor, method_name, public_function)
         for dunder in operators:
-            _install_operator(dunder, op_cls, public)
+            _install_operator(dunder, op_cls, public_function)
         return target
     return decorate
+
+
+def _accepting_torch_names(name, function):
+    """An explicit public function that also takes ``dim=``/``keepdim=`` where it takes
+    ``axis=``/``keepdims=`` (the generated ones do this in ``_split_arguments``)."""
+    parameters = inspect.signature(function).parameters
+    accepted = frozenset(parameters)
+    if not accepted & set(TORCH_ARGUMENT_NAMES.values()):
+        return function
+
+    @functools.wraps(function)
+    def accepting(*args, **kwargs):
+        if kwargs:
+            kwargs = accept_torch_names(name, kwargs, accepted)
+        return function(*args, **kwargs)
+    return accepting
+
+
+def _method_names(method):
+    if not method:
+        return ()
+    return (method,) if isinstance(method, str) else tuple(method)
 
 
 def _install_operator(dunder, op_cls, public):
@@ -280,5 +357,3 @@ def _install_operator(dunder, op_cls, public):
     else:
         setattr(Tensor, dunder, public)
 
-
-from .tensor import Tensor  # noqa: E402  (tensor.py needs nothing from here at import)

@@ -84,7 +84,7 @@ def bench_mlp(repeats):
 
 
 def _ops(output):
-    from autograd.backward import topological_order
+    from autograd.extend import topological_order
     return topological_order([output])
 
 

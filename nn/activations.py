@@ -1,6 +1,7 @@
 """Activation modules: each calls its ``nn.functional`` form."""
 from . import functional as F
 from .module import Module
+from .validation import integer, number
 
 __all__ = ["ReLU", "LeakyReLU", "SiLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
            "Identity"]
@@ -18,7 +19,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = number("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)
@@ -69,7 +70,7 @@ class Softmax(Module):
 
     def __init__(self, dim=None):
         super().__init__()
-        self.dim = dim
+        self.dim = None if dim is None else integer(type(self).__name__, "dim", dim)
 
     def forward(self, x):
         return F.softmax(x, self.dim)
@@ -83,7 +84,7 @@ class LogSoftmax(Module):
 
     def __init__(self, dim=None):
         super().__init__()
-        self.dim = dim
+        self.dim = None if dim is None else integer(type(self).__name__, "dim", dim)
 
     def forward(self, x):
         return F.log_softmax(x, self.dim)

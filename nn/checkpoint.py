@@ -8,21 +8,28 @@
 - ``__metadata__``: UTF-8 JSON (as a uint8 array) with the format version, the model
   keys in order, the optimizer's parameter groups and its non-array state (steps).
 
-The file is written to a temporary file in the same directory and renamed over the
-target (``os.replace``), so a crash mid-write never leaves a truncated checkpoint
-under the final name. ``load`` reads with ``allow_pickle=False``: an archive carrying
-a pickled object array is refused before anything is unpickled, so loading a file
-never runs code.
+The file is written through ``nn.atomic_file.atomic_create``: a temporary file in the
+same folder, fsynced and renamed over the target, created with the user's umask as
+``open`` would; a crash mid-write never leaves a truncated checkpoint under the final
+name, and the next save of the same path removes the temporary file a killed one left.
+``load`` parses the archive itself: each member's ``.npy`` header is validated (numeric
+dtype, shape, declared size against the member's real size) before its data is
+allocated, object (pickle) arrays are refused before anything is unpickled, and the
+metadata is checked against its schema, so loading a file never runs code and every
+bad file raises ``CheckpointError``.
 """
 import json
+import math
 import os
-import tempfile
+import struct
 import zipfile
 import zlib
 
 import numpy as np
 
-from autograd.tensor import Tensor
+from autograd import Tensor
+
+from .atomic_file import atomic_create
 
 __all__ = ["save", "load", "CheckpointError"]
 
@@ -60,16 +67,6 @@ def _json_value(what, value):
         return value
     raise TypeError(f"nn.save: {what} holds a {type(value).__name__}, which a checkpoint "
                     f"cannot store (numbers, strings, lists, tuples and dicts only)")
-
-
-def _from_json(value):
-    if isinstance(value, dict):
-        if set(value) == {"__tuple__"}:
-            return tuple(_from_json(item) for item in value["__tuple__"])
-        return {key: _from_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_from_json(item) for item in value]
-    return value
 
 
 def _pack_optimizer(optimizer_state, arrays):
@@ -125,68 +122,176 @@ def save(state_dict, path, optimizer=None, *, optimizer_state=None):
 
 
 def _write_atomically(path, arrays):
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.",
-                                         suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    _sync_directory(directory)
-
-
-def _sync_directory(directory):
-    """Make the rename itself durable (POSIX); harmless to skip where unsupported."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+    with atomic_create(path, suffix=".tmp", owner="nn.save") as file:
+        np.savez(file, **arrays)
 
 
 # --- loading ------------------------------------------------------------------------------------
-_CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError)
+# Everything the zip and .npy readers may raise on a crafted or damaged file: zipfile raises
+# NotImplementedError for unknown compression methods and RuntimeError for encrypted
+# members; struct, index, overflow and unicode errors come from garbled header fields.
+_CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, TypeError,
+            NotImplementedError, RuntimeError, struct.error, IndexError, OverflowError,
+            UnicodeDecodeError, SyntaxError)
+MAX_DIMENSIONS = 64          # NumPy's own limit on array rank
+DEFLATE_MAX_RATIO = 1032     # deflate never expands data more than this (zlib's tech notes)
+CHUNK_BYTES = 1 << 20
+_ALLOWED_KINDS = "biufc"     # bool, ints, floats, complex: what save() accepts
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
+def _corrupt(path, entry, problem):
+    where = f"entry {entry!r}" if entry is not None else "archive"
+    return CheckpointError(f"nn.load: '{path}' is not a valid checkpoint: {where}: {problem}")
 
 
 def _read_arrays(path):
-    """Every array in the archive, read with allow_pickle=False; clear errors otherwise."""
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except _CORRUPT as err:
-        raise CheckpointError(f"nn.load: '{path}' is not a readable .npz checkpoint (truncated, "
-                              f"corrupt or not an .npz file): {err}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise CheckpointError(f"nn.load: '{path}' holds a single array, not an .npz checkpoint")
-    arrays = {}
-    with archive:
-        for name in archive.files:
-            try:
-                arrays[name] = archive[name]
-            except ValueError as err:
-                if "pickle" in str(err).lower() or "object arrays" in str(err).lower():
-                    raise CheckpointError(
-                        f"nn.load: '{path}' entry {name!r} is an object array, which only "
-                        f"pickle can load; refusing it (a checkpoint holds numeric arrays "
-                        f"only, and loading must never run code)") from None
-                raise CheckpointError(
-                    f"nn.load: '{path}' entry {name!r} is corrupt: {err}") from None
-            except _CORRUPT as err:
-                raise CheckpointError(f"nn.load: '{path}' is truncated or corrupt (entry "
-                                      f"{name!r}): {err}") from None
+    """Every ``.npy`` member of the archive, each header validated before its data is
+    allocated; CheckpointError for anything else (never unpickles, never runs code)."""
+    with open(path, "rb") as file:  # FileNotFoundError and friends propagate as they are
+        archive_size = os.fstat(file.fileno()).st_size
+        _refuse_known_non_archives(path, file.read(8))
+        file.seek(0)
+        try:
+            archive = zipfile.ZipFile(file)
+            members = archive.infolist()
+        except _CORRUPT as err:
+            raise CheckpointError(f"nn.load: '{path}' is not a readable .npz checkpoint "
+                                  f"(truncated, corrupt or not an .npz file): "
+                                  f"{type(err).__name__}: {err}") from None
+        arrays = {}
+        with archive:
+            for member in members:
+                name = member.filename
+                if not name.endswith(".npy"):
+                    raise _corrupt(path, name, "not a .npy array (a checkpoint holds only "
+                                               "numeric .npy arrays)")
+                key = name[:-len(".npy")]
+                if key in arrays:
+                    raise _corrupt(path, name, "appears twice in the archive")
+                try:
+                    arrays[key] = _read_member(path, archive, member, archive_size)
+                except CheckpointError:
+                    raise
+                except _CORRUPT as err:
+                    raise _corrupt(path, name, f"truncated or corrupt "
+                                               f"({type(err).__name__}: {err})") from None
     return arrays
+
+
+def _refuse_known_non_archives(path, start):
+    """Clearer errors for two files people mistake for checkpoints."""
+    if start.startswith(b"\x80") or start[:1] in (b"(", b"]", b"}"):
+        raise CheckpointError(f"nn.load: '{path}' holds pickled data, not an .npz checkpoint; "
+                              f"refusing it (loading must never run code)")
+    if start.startswith(b"\x93NUMPY"):
+        raise CheckpointError(f"nn.load: '{path}' holds a single .npy array, not an .npz "
+                              f"checkpoint")
+
+
+def _check_member_sizes(path, member, archive_size):
+    """The zip directory's sizes, checked against the file before anything is read."""
+    name = member.filename
+    if member.flag_bits & 0x1:
+        raise _corrupt(path, name, "is encrypted")
+    if member.compress_type not in _COMPRESSIONS:
+        raise _corrupt(path, name, f"uses zip compression method {member.compress_type}; "
+                                   f"only stored and deflated members are read")
+    if member.header_offset + member.compress_size > archive_size:
+        raise _corrupt(path, name, f"declares {member.compress_size} bytes at offset "
+                                   f"{member.header_offset}, beyond the end of the "
+                                   f"{archive_size}-byte file (truncated?)")
+    limit = (member.compress_size if member.compress_type == zipfile.ZIP_STORED
+             else member.compress_size * DEFLATE_MAX_RATIO + 64)
+    if member.file_size > limit:
+        raise _corrupt(path, name, f"declares {member.file_size} bytes uncompressed, more than "
+                                   f"its {member.compress_size} stored bytes can hold")
+
+
+def _read_header(path, name, stream):
+    """The .npy header: (shape, fortran_order, dtype), each checked."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version in ((2, 0), (3, 0)):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise _corrupt(path, name, f"unknown .npy format version {version}")
+    if dtype.hasobject:
+        raise _corrupt(path, name, "is an object array, which only pickle can load; refusing "
+                                   "it (a checkpoint holds numeric arrays only, and loading "
+                                   "must never run code)")
+    if dtype.kind not in _ALLOWED_KINDS or dtype.shape or dtype.names:
+        raise _corrupt(path, name, f"has dtype {dtype}; a checkpoint holds numeric or bool "
+                                   f"arrays only (string, void and structured arrays are "
+                                   f"refused)")
+    if (not isinstance(shape, tuple) or len(shape) > MAX_DIMENSIONS
+            or not all(type(size) is int and size >= 0 for size in shape)):
+        raise _corrupt(path, name, f"has an invalid shape {shape!r} (at most {MAX_DIMENSIONS} "
+                                   f"non-negative integer sizes)")
+    if not isinstance(fortran_order, bool):
+        raise _corrupt(path, name, f"has an invalid fortran_order {fortran_order!r}")
+    return shape, fortran_order, dtype
+
+
+def _read_member(path, archive, member, archive_size):
+    name = member.filename
+    _check_member_sizes(path, member, archive_size)
+    with archive.open(member) as stream:
+        shape, fortran_order, dtype = _read_header(path, name, stream)
+        header_bytes = stream.tell()
+        declared = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+        available = member.file_size - header_bytes
+        if declared != available:
+            raise _corrupt(path, name, f"declares shape {shape} of {dtype} ({declared} bytes) "
+                                       f"but holds {available} bytes of data")
+        buffer = bytearray(declared)  # writable, allocated only once its size is proven
+        view, filled = memoryview(buffer), 0
+        while filled < declared:
+            chunk = stream.read(min(CHUNK_BYTES, declared - filled))
+            if not chunk:
+                raise _corrupt(path, name, f"ends after {filled} of {declared} data bytes")
+            view[filled:filled + len(chunk)] = chunk
+            filled += len(chunk)
+        if stream.read(1):  # also makes zipfile check the member's CRC-32
+            raise _corrupt(path, name, "holds more data than its header declares")
+    array = np.frombuffer(buffer, dtype=dtype)
+    return array.reshape(shape[::-1]).T if fortran_order else array.reshape(shape)
+
+
+def _check_metadata_schema(path, metadata):
+    """Types and required fields of the metadata, before any of it is used."""
+    def malformed(problem):
+        return CheckpointError(f"nn.load: '{path}' has malformed metadata: {problem}")
+
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise CheckpointError(f"nn.load: '{path}' is not an {FORMAT} file")
+    version = metadata.get("version")
+    if type(version) is not int or version < 1:
+        raise malformed(f"'version' must be a positive integer, got {version!r}")
+    if version > VERSION:
+        raise CheckpointError(f"nn.load: '{path}' has format version {version}; this library "
+                              f"reads up to version {VERSION}")
+    keys = metadata.get("model_keys")
+    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+        raise malformed("'model_keys' must be a list of strings")
+    if len(set(keys)) != len(keys):
+        raise malformed("'model_keys' lists a key twice")
+    packed = metadata.get("optimizer")
+    if packed is None:
+        return
+    if not isinstance(packed, dict) or not isinstance(packed.get("param_groups"), list):
+        raise malformed("'optimizer' must be an object with a 'param_groups' list")
+    for group in packed["param_groups"]:
+        params = group.get("params") if isinstance(group, dict) else None
+        if not (isinstance(params, list)
+                and all(type(index) is int and index >= 0 for index in params)):
+            raise malformed("each optimizer param group must be an object with a 'params' "
+                            "list of parameter indices")
+    scalars = packed.get("scalars", {})
+    if not isinstance(scalars, dict) or not all(
+            index.isdigit() and isinstance(entry, dict) for index, entry in scalars.items()):
+        raise malformed("optimizer 'scalars' must map parameter indices to objects")
 
 
 def _metadata(path, arrays):
@@ -196,14 +301,25 @@ def _metadata(path, arrays):
                               f"file but not a checkpoint written by nn.save")
     try:
         metadata = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"nn.load: '{path}' has unreadable metadata: {err}") from None
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-        raise CheckpointError(f"nn.load: '{path}' is not an {FORMAT} file")
-    if metadata.get("version", 0) > VERSION:
-        raise CheckpointError(f"nn.load: '{path}' has format version {metadata['version']}; "
-                              f"this library reads up to version {VERSION}")
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise CheckpointError(f"nn.load: '{path}' has unreadable metadata: "
+                              f"{type(err).__name__}: {err}") from None
+    _check_metadata_schema(path, metadata)
     return metadata
+
+
+def _from_json(path, value):
+    """JSON back to Python values; tagged tuples (see ``_json_value``) to tuples."""
+    if isinstance(value, dict):
+        if set(value) == {"__tuple__"}:
+            if not isinstance(value["__tuple__"], list):
+                raise CheckpointError(f"nn.load: '{path}' has malformed metadata: a tagged "
+                                      f"tuple must hold a list")
+            return tuple(_from_json(path, item) for item in value["__tuple__"])
+        return {key: _from_json(path, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_json(path, item) for item in value]
+    return value
 
 
 def _unpack_optimizer(path, packed, arrays):
@@ -215,14 +331,23 @@ def _unpack_optimizer(path, packed, arrays):
         if not index.isdigit() or not name:
             raise CheckpointError(f"nn.load: '{path}' has a malformed optimizer entry {key!r}")
         state.setdefault(int(index), {})[name] = array
-    for index, entries in packed.get("scalars", {}).items():
-        state.setdefault(int(index), {}).update(_from_json(entries))
-    groups = _from_json(packed["param_groups"])
+    try:
+        for index, entries in packed.get("scalars", {}).items():
+            state.setdefault(int(index), {}).update(_from_json(path, entries))
+        groups = _from_json(path, packed["param_groups"])
+    except RecursionError:
+        raise CheckpointError(f"nn.load: '{path}' has malformed metadata: nested too "
+                              f"deeply") from None
     return {"state": dict(sorted(state.items())), "param_groups": groups}
 
 
 def load(path, *, with_optimizer=False):
     """Read a checkpoint written by ``save``; never unpickles anything.
+
+    Every member's ``.npy`` header (dtype, shape, declared size against the member's real
+    size) is checked before its data is allocated, and the metadata against its schema
+    before it is used, so a corrupt or crafted file costs no more memory than its own
+    size and fails with one exception type.
 
     Returns:
         The model state dict (name -> Tensor, in saved order), ready for
@@ -231,16 +356,18 @@ def load(path, *, with_optimizer=False):
         ``optimizer.load_state_dict`` (None when none was saved).
 
     Raises:
-        FileNotFoundError: no file at ``path``.
-        CheckpointError (a ValueError): truncated or corrupt file, an object (pickle)
-            array inside, or an ``.npz`` that nn.save did not write; the message names
-            the path.
+        FileNotFoundError (and other OSErrors of ``open``): no readable file at ``path``.
+        CheckpointError (a ValueError): anything in the file that is not a valid
+            checkpoint: truncated or corrupt archive or member (CRC-32 checked), a
+            non-``.npy`` member, a non-numeric dtype (object/pickle, string, void), a
+            header whose size disagrees with the data, or metadata that nn.save did not
+            write; the message names the path and the entry.
     """
     path = os.fspath(path)
     arrays = _read_arrays(path)
     metadata = _metadata(path, arrays)
     state_dict = {}
-    for key in metadata.get("model_keys", []):
+    for key in metadata["model_keys"]:
         array = arrays.get(MODEL_PREFIX + key)
         if array is None:
             raise CheckpointError(f"nn.load: '{path}' lists model entry {key!r} but does not "

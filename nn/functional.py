@@ -6,14 +6,18 @@ written against ``torch.nn.functional`` reads the same here. The per-step hot pa
 argument parsing of the registered public function. The loss functions are defined in
 ``nn.losses`` and re-exported at the end of this file.
 """
+import functools
+import inspect
+
 import numpy as np
 
 import autograd
 from autograd import Tensor
 
-from autograd.op import apply
+from autograd.extend import apply
 
 from . import init
+from .data.encoding import one_hot as _encode_one_hot
 from .ops.activation import LeakyRelu as _LeakyReluOp, gelu as _gelu, silu as _silu
 from .ops.conv import conv2d as _conv2d
 from .ops.embedding import embedding as _embedding
@@ -21,10 +25,35 @@ from .ops.linear import Linear as _LinearOp
 from .ops.normalization import BatchNorm as _BatchNormOp, layer_norm as _layer_norm
 from .ops.pooling import avg_pool2d as _avg_pool2d, max_pool2d as _max_pool2d
 from .ops.unfold import fold as _fold, unfold as _unfold
+from .validation import normalize_dim
 
 __all__ = ["relu", "leaky_relu", "silu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
            "softplus", "identity", "linear", "conv2d", "max_pool2d", "avg_pool2d", "unfold",
-           "fold", "dropout", "batch_norm", "layer_norm", "embedding", "flatten"]
+           "fold", "dropout", "batch_norm", "layer_norm", "embedding", "flatten", "one_hot"]
+
+# NumPy's names for PyTorch's arguments: accepted by every function here that takes the
+# PyTorch one, so that ``F.softmax(x, axis=1)`` works as ``x.softmax(axis=1)`` does.
+NUMPY_ARGUMENT_NAMES = {"axis": "dim", "keepdims": "keepdim"}
+
+
+def accepts_numpy_names(function):
+    """Let ``function`` (PyTorch argument names) also take their NumPy spellings
+    (``axis=`` for ``dim=``, ``keepdims=`` for ``keepdim=``); giving both is a TypeError."""
+    parameters = inspect.signature(function).parameters
+    aliases = {numpy: torch for numpy, torch in NUMPY_ARGUMENT_NAMES.items() if torch in parameters}
+    if not aliases:
+        return function
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        for numpy_name, torch_name in aliases.items():
+            if numpy_name in kwargs:
+                if torch_name in kwargs:
+                    raise TypeError(f"{function.__name__}: got both {torch_name}= and "
+                                    f"{numpy_name}= (the same argument); pass one")
+                kwargs[torch_name] = kwargs.pop(numpy_name)
+        return function(*args, **kwargs)
+    return wrapper
 
 
 def _array(value):
@@ -78,12 +107,14 @@ def implicit_softmax_dim(ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
+@accepts_numpy_names
 def softmax(input, dim=None):
     """exp(x) / sum(exp(x)) along ``dim`` (PyTorch's implicit choice when None)."""
     dim = implicit_softmax_dim(np.ndim(_array(input))) if dim is None else dim
     return autograd.softmax(input, axis=dim)
 
 
+@accepts_numpy_names
 def log_softmax(input, dim=None):
     """x - logsumexp(x) along ``dim`` (PyTorch's implicit choice when None)."""
     dim = implicit_softmax_dim(np.ndim(_array(input))) if dim is None else dim
@@ -135,13 +166,28 @@ def flatten(input, start_dim=0, end_dim=-1):
     """Merge dimensions ``start_dim..end_dim`` into one."""
     shape = np.shape(_array(input))
     ndim = len(shape)
-    if ndim == 0:
-        return input.reshape(1)
-    start, end = start_dim % ndim, end_dim % ndim
+    # Dims are checked as PyTorch checks them: a 0-d input counts as 1-d.
+    start = normalize_dim("flatten", "start_dim", start_dim, ndim)
+    end = normalize_dim("flatten", "end_dim", end_dim, ndim)
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                          f"for a {ndim}-d input")
+    if ndim == 0:
+        return input.reshape(1)
     return input.reshape(shape[:start] + (-1,) + shape[end + 1:])
+
+
+def one_hot(tensor, num_classes=-1):
+    """PyTorch's ``F.one_hot``: int64 rows with a 1 in each label's column, shape
+    ``tensor.shape + (num_classes,)``; ``num_classes=-1`` takes ``max(tensor) + 1``.
+    For float rows (e.g. as targets) use ``nn.data.one_hot(labels, dtype=...)``."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
+            or num_classes < -1:
+        raise ValueError(f"one_hot: num_classes must be -1 or a non-negative integer, "
+                         f"got {num_classes!r}")
+    classes = None if num_classes == -1 else int(num_classes)
+    encoded = _encode_one_hot(tensor, classes, dtype=np.int64)
+    return encoded if isinstance(encoded, Tensor) else Tensor(encoded)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from autograd import Tensor, factories
-from autograd.grad_mode import no_grad
+from autograd import no_grad
 
 __all__ = ["calculate_gain", "constant_", "zeros_", "ones_", "eye_", "normal_", "uniform_",
            "trunc_normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",

@@ -10,8 +10,8 @@ Class-indexed losses take inputs of shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, .
 """
 import numpy as np
 
-from autograd.op import functions
-from autograd.tensor import Tensor
+from autograd.extend import functions
+from autograd import Tensor
 
 from .module import Module
 from .ops.loss_ops import (binary_cross_entropy as _binary_cross_entropy_op,
@@ -40,6 +40,16 @@ def _as_input(name, value):
     return tensor
 
 
+def _shape_hint(input_shape, target_shape):
+    """Why two shapes of a loss may differ: a missing or extra axis of size 1 (reshape
+    the target, as PyTorch would otherwise broadcast (N,) against (N, 1) to (N, N)), or
+    different batch sizes."""
+    if int(np.prod(input_shape)) == int(np.prod(target_shape)):
+        sides = ", ".join(["-1"] + [str(side) for side in input_shape[1:]])
+        return f"reshape the target: y.reshape({sides})"
+    return "mismatched batch sizes?"
+
+
 def _as_float_target(name, target, input):
     """A target of the input's shape and dtype; a Tensor target keeps its graph."""
     if isinstance(target, Tensor):
@@ -53,7 +63,8 @@ def _as_float_target(name, target, input):
         target = target.astype(input.dtype, copy=False)
     if target.shape != input.shape:
         raise ValueError(f"{name}: input has shape {input.shape} but target has shape "
-                         f"{target.shape}; they must be the same (mismatched batch sizes?)")
+                         f"{target.shape}; they must be the same "
+                         f"({_shape_hint(input.shape, target.shape)})")
     return target
 
 
@@ -279,6 +290,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     flat, counted = _class_labels(name, target, input, batch_shape, classes, ignore_index)
     row_target, divisor = _label_targets(flat, counted, classes, weight, label_smoothing,
                                          input.dtype)
+    # Named, so that a graph drawing shows where the (N, C) rows come from.
+    row_target = Tensor(row_target, name=f"labels {tuple(batch_shape)} as rows")
     return _softmax_cross_entropy(rows, row_target, batch_shape, reduction, divisor)
 
 

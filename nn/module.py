@@ -4,7 +4,7 @@ Assigning a ``Parameter`` or a ``Module`` as an attribute registers it; ``regist
 registers state that is saved but not trained (BatchNorm's running statistics).
 ``state_dict`` is a flat dict of dotted names, as in PyTorch.
 
-While a module's ``forward`` runs, ``autograd.grad_mode.state.scope`` holds its dotted
+While a module's ``forward`` runs, ``autograd.extend.current_scope()`` is its dotted
 path ("0", "encoder.fc1"; "" for the model itself), so every recorded op knows which
 module made it and graph drawings can group ops by module. Paths are assigned from the
 outermost module called, once after each change of any module tree; a submodule called
@@ -15,7 +15,8 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from autograd import Tensor
-from autograd.grad_mode import no_grad, state
+from autograd import no_grad
+from autograd.extend import current_scope, name_scope
 
 from .parameter import Parameter
 
@@ -78,14 +79,10 @@ class Module:
 
     # --- calling ---------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        outer = state.scope
-        if outer is None and self._path_version != _tree_version:
+        if self._path_version != _tree_version and current_scope() is None:
             self._assign_paths()
-        state.scope = self._path
-        try:
+        with name_scope(self._path):
             result = self.forward(*args, **kwargs)
-        finally:
-            state.scope = outer
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
                 replaced = hook(self, args, result)
@@ -458,12 +455,14 @@ class Module:
         names.update(self._parameters, self._buffers, self._modules)
         return sorted(names)
 
-    def summary(self, input_shape, dtype=None, batch_size=2):
+    def summary(self, input_shape=None, dtype=None, batch_size=2):
         """A Keras-style table of the modules' output shapes and parameter counts.
 
         Runs one forward pass on zeros of shape ``(batch_size, *input_shape)`` (a list
         of shapes for several inputs) in eval mode under ``no_grad``; the training
         flags are restored afterwards and nothing else changes. ``print`` the result.
+        Without ``input_shape``, the first layer tells it when it can (a ``Linear``
+        first, alone or in ``Sequential``s, takes ``(in_features,)``).
         """
         from .summary import summarize
         return summarize(self, input_shape, dtype=dtype, batch_size=batch_size)

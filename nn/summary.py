@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograd import Tensor, get_default_dtype
-from autograd.grad_mode import no_grad
+from autograd import no_grad
 
 
 @dataclass
@@ -75,9 +75,31 @@ def _input_dtype(model, dtype):
     return get_default_dtype()
 
 
+def first_layer(model):
+    """The module that sees the input first, when the structure says so: the first leaf
+    of nested ``Sequential``s (a custom ``forward`` may call its children in any order)."""
+    from .containers import Sequential
+    while isinstance(model, Sequential) and len(model):
+        model = model[0]
+    return model
+
+
+def infer_input_shape(model):
+    """``(in_features,)`` of a leading Linear, else a ValueError asking for the shape."""
+    layer = first_layer(model)
+    in_features = getattr(layer, "in_features", None)
+    if isinstance(in_features, int) and type(layer).__name__ == "Linear":
+        return (in_features,)
+    raise ValueError(f"summary: the input shape cannot be read from the first layer "
+                     f"({type(layer).__name__}); pass it without the batch dimension, "
+                     f"e.g. model.summary((1, 28, 28)) for 28x28 grey images")
+
+
 def summarize(model, input_shape, dtype=None, batch_size=2):
     """Run one forward on zeros and tabulate every leaf module (and any module that owns
     parameters directly). See ``Module.summary``."""
+    if input_shape is None:
+        input_shape = infer_input_shape(model)
     several = bool(input_shape) and isinstance(input_shape[0], (tuple, list))
     shapes = list(input_shape) if several else [input_shape]
     input_dtype = _input_dtype(model, dtype)

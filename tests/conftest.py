@@ -12,6 +12,7 @@ import os
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # The registry-driven tests parametrize over autograd.op.REGISTRY when they are
@@ -36,3 +37,10 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def torch():
+    """PyTorch, for the parity tests that compare against it; those tests alone are
+    skipped where it is not installed, and every other test in the file still runs."""
+    return pytest.importorskip("torch")

@@ -6,13 +6,12 @@ import http.server
 import os
 import threading
 import time
-import urllib.error
 
 import numpy as np
 import pytest
 
-from nn.datasets import (IRIS_CLASSES, ChecksumError, DatasetNotFoundError, IDXDataset, IDXFile,
-                         IDXFormatError, download, iris, load_idx_dataset, logic_gate, read_idx,
+from nn.datasets import (IRIS_CLASSES, ChecksumError, DatasetNotFoundError, DownloadError,
+                         IDXDataset, IDXFile, IDXFormatError, download, iris, load_idx_dataset, logic_gate, read_idx,
                          random_points, spirals, two_moons, write_idx, xor)
 from nn.datasets.mnist import FASHION_MNIST
 
@@ -130,7 +129,7 @@ def test_download_with_bad_checksum_raises_and_leaves_no_file(server, tmp_path):
 def test_failed_download_leaves_no_file(server, tmp_path):
     base, _ = server
     target = tmp_path / "cache" / "missing.gz"
-    with pytest.raises(urllib.error.HTTPError):
+    with pytest.raises(DownloadError, match="404"):
         download(base + "missing.gz", target, "0" * 64, timeout=5)
     assert os.listdir(target.parent) == []
 

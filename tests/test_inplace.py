@@ -83,11 +83,11 @@ def test_bad_updates_are_clear_errors():
         const([1.0, 2.0]).add_(np.ones(3))
     with pytest.raises(ValueError, match="fill_: expected a scalar"):
         const([1.0, 2.0]).fill_(np.ones(2))
-    with pytest.raises(ValueError, match=r"copy_: a source of shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"copy_: a value of shape \(3,\)"):
         const([1.0, 2.0]).copy_(np.ones(3))
     with pytest.raises(IndexError, match=r"setitem: index does not fit a tensor of shape \(2,\)"):
         const([1.0, 2.0])[5] = 1.0
-    with pytest.raises(ValueError, match=r"setitem: cannot assign a value of shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"setitem: a value of shape \(3,\)"):
         const([1.0, 2.0])[:] = np.ones(3)
     view = ag.broadcast_to(const([1.0]), (3,))
     with pytest.raises(ValueError, match="read-only"):
@@ -261,9 +261,8 @@ def test_bump_version_marks_a_change_made_through_the_array():
         loss.backward()
 
 
-def test_a_version_bumped_by_hand_without_a_stamp_does_not_break_backward():
+def test_a_change_of_an_unrelated_tensor_does_not_break_backward():
     w = leaf([1.0, 2.0])
-    w._version += 1                       # unknown when: not judged
     x = const([1.0])
     loss = (w * w).sum()
     x.add_(1.0)                           # moves the clock, so backward checks versions

@@ -11,7 +11,6 @@ import nn.functional as F
 from autograd import Tensor
 from autograd.testing import gradcheck, gradgradcheck, numerical_grad
 
-torch = pytest.importorskip("torch")
 
 
 def randn(*shape, seed=0):
@@ -180,7 +179,7 @@ def test_dropout_rejects_probabilities_outside_zero_one():
 
 
 # --- initialisation ------------------------------------------------------------------------
-def test_calculate_gain_matches_torch():
+def test_calculate_gain_matches_torch(torch):
     for nonlinearity, param in [("linear", None), ("conv2d", None), ("sigmoid", None),
                                 ("tanh", None), ("relu", None), ("leaky_relu", None),
                                 ("leaky_relu", 0.2), ("leaky_relu", 0), ("selu", None)]:
@@ -327,7 +326,7 @@ def test_nested_layer_errors_name_the_full_dotted_path():
                        match=r"Linear 'encoder\.fc1' expected .* 4, got shape \(2, 5\)"):
         model(Tensor(np.zeros((2, 5))))
     with pytest.raises(ValueError, match=r"Linear 'head\.0' expected .* 2, got shape \(2, 3\)"):
-        model(Tensor(np.zeros((2, 4))))
+        model(Tensor(np.zeros((2, 4), np.float32)))
     with pytest.raises(ValueError, match=r"^Linear expected input with last dimension 4"):
         nn.Linear(4, 3)(Tensor(np.zeros((2, 5))))  # a module called on its own has no path
 
@@ -338,7 +337,8 @@ def test_nested_layer_errors_name_the_full_dotted_path():
     (lambda: nn.Conv2d(3, 8, 3), np.zeros((3, 8)), r"Conv2d expected a 4-d input"),
     (lambda: nn.Conv2d(3, 8, 3), np.zeros((2, 8, 8)),
      r"Conv2d expected input with 3 channels, shape \(3, H, W\), got shape \(2, 8, 8\)"),
-    (lambda: nn.Conv2d(3, 8, 5), np.zeros((1, 3, 3, 3)), r"smaller than the \(dilated\) kernel"),
+    (lambda: nn.Conv2d(3, 8, 5), np.zeros((1, 3, 3, 3), np.float32),
+     r"smaller than the \(dilated\) kernel"),
     (lambda: nn.Sequential(nn.Flatten(), nn.BatchNorm1d(5)), np.zeros((4, 6)),
      r"BatchNorm1d '1' expected input with 5 features.*got shape \(4, 6\)"),
     (lambda: nn.BatchNorm1d(3), np.zeros((2, 3, 4, 4)), r"expected 2D or 3D input, got 4D"),

@@ -10,7 +10,6 @@ import nn
 from autograd import Tensor, no_grad
 from autograd.grad_mode import state
 
-torch = pytest.importorskip("torch")
 
 
 class Encoder(nn.Module):
@@ -57,7 +56,7 @@ def test_attribute_assignment_registers_parameters_and_modules_with_dotted_names
     assert model.get_submodule("decoder.1") is model.decoder[1]
 
 
-def test_named_parameters_match_torch_for_the_same_architecture():
+def test_named_parameters_match_torch_for_the_same_architecture(torch):
     ours = [(name, p.shape) for name, p in mlp(nn).named_parameters()]
     theirs = [(name, tuple(p.shape)) for name, p in mlp(torch.nn).named_parameters()]
     assert ours == theirs
@@ -149,7 +148,7 @@ def test_to_dtype_converts_floats_in_place_and_returns_the_module():
 
 
 # --- state dicts --------------------------------------------------------------------------------
-def test_state_dict_keys_and_order_match_torch():
+def test_state_dict_keys_and_order_match_torch(torch):
     assert list(mlp(nn).state_dict()) == list(mlp(torch.nn).state_dict())
 
 
@@ -207,7 +206,7 @@ def test_load_state_dict_non_strict_reports_keys_but_still_rejects_wrong_shapes(
         model.load_state_dict({"weight": np.ones((3, 3), dtype=np.float32)}, strict=False)
 
 
-def test_load_state_dict_from_torch_weights():
+def test_load_state_dict_from_torch_weights(torch):
     theirs = mlp(torch.nn)
     ours = mlp(nn)
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
@@ -234,7 +233,7 @@ def test_deepcopy_gives_an_independent_model():
 
 
 # --- description --------------------------------------------------------------------------------
-def test_repr_matches_torch():
+def test_repr_matches_torch(torch):
     def build(lib):
         return lib.Sequential(
             lib.Conv2d(1, 8, 3, padding=1), lib.BatchNorm2d(8), lib.ReLU(), lib.MaxPool2d(2),

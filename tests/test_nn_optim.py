@@ -11,8 +11,6 @@ from nn.losses import cross_entropy
 from nn.parameter import Parameter
 from nn.optim import lr_scheduler as sched
 
-torch = pytest.importorskip("torch")
-
 RTOL, ATOL = 1e-6, 1e-12
 SHAPES = [(4, 3), (3,), ()]
 STEPS = 6
@@ -43,16 +41,17 @@ def case_id(case):
     return name + "".join(f"-{key}={value}" for key, value in options.items())
 
 
-def make_pair(seed=0, dtype=np.float64, shapes=SHAPES):
-    """The same parameters in both libraries, as ours and torch's leaves."""
+def make_pair(torch, seed=0, dtype=np.float64, shapes=SHAPES):
+    """The same parameters in both libraries, as ours and torch's leaves (theirs is None
+    when ``torch`` is None: for the tests that need no PyTorch)."""
     rng = np.random.default_rng(seed)
     arrays = [rng.standard_normal(shape).astype(dtype) for shape in shapes]
     ours = [Parameter(a.copy()) for a in arrays]
-    theirs = [torch.nn.Parameter(torch.tensor(a)) for a in arrays]
+    theirs = None if torch is None else [torch.nn.Parameter(torch.tensor(a)) for a in arrays]
     return ours, theirs
 
 
-def set_grads(ours, theirs, rng, skip=()):
+def set_grads(torch, ours, theirs, rng, skip=()):
     for index, (p, q) in enumerate(zip(ours, theirs)):
         if index in skip:
             p.grad, q.grad = None, None
@@ -68,14 +67,14 @@ def assert_same_params(ours, theirs, step=""):
 
 
 @pytest.mark.parametrize("case", OPTIMIZER_CASES, ids=[case_id(c) for c in OPTIMIZER_CASES])
-def test_optimizer_steps_match_torch(case):
+def test_optimizer_steps_match_torch(torch, case):
     name, options = case
-    ours, theirs = make_pair()
+    ours, theirs = make_pair(torch)
     ours_opt = getattr(optim, name)(ours, **options)
     theirs_opt = getattr(torch.optim, name)(theirs, **options)
     rng = np.random.default_rng(1)
     for step in range(STEPS):
-        set_grads(ours, theirs, rng, skip=(2,) if step == 2 else ())
+        set_grads(torch, ours, theirs, rng, skip=(2,) if step == 2 else ())
         ours_opt.step()
         theirs_opt.step()
         assert_same_params(ours, theirs, step)
@@ -90,10 +89,10 @@ def test_optimizer_steps_match_torch(case):
                                        err_msg=f"state {key!r} of parameter {index}")
 
 
-def test_optimizer_trains_through_backward_like_torch():
+def test_optimizer_trains_through_backward_like_torch(torch):
     rng = np.random.default_rng(2)
     x, y = rng.standard_normal((8, 3)), rng.integers(0, 4, 8)
-    ours, theirs = make_pair(3, shapes=[(3, 4), (4,)])
+    ours, theirs = make_pair(torch, 3, shapes=[(3, 4), (4,)])
     ours_opt = optim.Adam(ours, lr=0.05)
     theirs_opt = torch.optim.Adam(theirs, lr=0.05)
     for step in range(STEPS):
@@ -110,8 +109,8 @@ def test_optimizer_trains_through_backward_like_torch():
         assert_same_params(ours, theirs, step)
 
 
-def test_parameter_groups_get_their_own_hyperparameters():
-    ours, theirs = make_pair(4)
+def test_parameter_groups_get_their_own_hyperparameters(torch):
+    ours, theirs = make_pair(torch, 4)
     ours_opt = optim.SGD([{"params": ours[:2]}, {"params": ours[2:], "lr": 0.5}], lr=0.1,
                          momentum=0.9)
     theirs_opt = torch.optim.SGD([{"params": theirs[:2]}, {"params": theirs[2:], "lr": 0.5}],
@@ -119,7 +118,7 @@ def test_parameter_groups_get_their_own_hyperparameters():
     assert [g["lr"] for g in ours_opt.param_groups] == [0.1, 0.5]
     rng = np.random.default_rng(5)
     for step in range(3):
-        set_grads(ours, theirs, rng)
+        set_grads(torch, ours, theirs, rng)
         ours_opt.step()
         theirs_opt.step()
     assert_same_params(ours, theirs)
@@ -145,14 +144,14 @@ def test_updates_in_place_without_graph_and_skip_missing_grads():
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
-def test_float32_parameters_stay_float32(name):
-    ours, theirs = make_pair(6, dtype=np.float32)
+def test_float32_parameters_stay_float32(torch, name):
+    ours, theirs = make_pair(torch, 6, dtype=np.float32)
     ours_opt = getattr(optim, name)(ours, lr=0.01, **({"momentum": 0.9} if name == "SGD" else {}))
     theirs_opt = getattr(torch.optim, name)(theirs, lr=0.01,
                                             **({"momentum": 0.9} if name == "SGD" else {}))
     rng = np.random.default_rng(7)
     for _ in range(3):
-        set_grads(ours, theirs, rng)
+        set_grads(torch, ours, theirs, rng)
         ours_opt.step()
         theirs_opt.step()
     for p, q in zip(ours, theirs):
@@ -195,8 +194,8 @@ def test_closure_returns_loss():
 def test_state_dict_round_trip_resumes_exactly(name, options):
     rng = np.random.default_rng(8)
     grads = [[rng.standard_normal(shape) for shape in SHAPES] for _ in range(5)]
-    straight, _ = make_pair(9)
-    resumed, _ = make_pair(9)
+    straight, _ = make_pair(None, 9)
+    resumed, _ = make_pair(None, 9)
     straight_opt = getattr(optim, name)(straight, **options)
     first_opt = getattr(optim, name)(resumed, **options)
 
@@ -226,11 +225,11 @@ def test_state_dict_round_trip_resumes_exactly(name, options):
             np.testing.assert_allclose(value, straight_state[index][key], rtol=1e-12, atol=0)
 
 
-def test_state_dict_structure_matches_torch():
-    ours, theirs = make_pair(10)
+def test_state_dict_structure_matches_torch(torch):
+    ours, theirs = make_pair(torch, 10)
     ours_opt, theirs_opt = optim.Adam(ours, lr=0.01), torch.optim.Adam(theirs, lr=0.01)
     rng = np.random.default_rng(11)
-    set_grads(ours, theirs, rng)
+    set_grads(torch, ours, theirs, rng)
     ours_opt.step(), theirs_opt.step()
     ours_sd, theirs_sd = ours_opt.state_dict(), theirs_opt.state_dict()
     assert set(ours_sd) == set(theirs_sd) == {"state", "param_groups"}
@@ -238,12 +237,12 @@ def test_state_dict_structure_matches_torch():
     assert ours_sd["param_groups"][0]["params"] == theirs_sd["param_groups"][0]["params"]
 
 
-def test_loads_a_torch_optimizer_state_and_continues_identically():
-    ours, theirs = make_pair(12)
+def test_loads_a_torch_optimizer_state_and_continues_identically(torch):
+    ours, theirs = make_pair(torch, 12)
     ours_opt, theirs_opt = optim.Adam(ours, lr=0.02), torch.optim.Adam(theirs, lr=0.02)
     rng = np.random.default_rng(13)
     for _ in range(3):
-        set_grads(ours, theirs, rng)
+        set_grads(torch, ours, theirs, rng)
         theirs_opt.step()
     for p, q in zip(ours, theirs):
         p.data[...] = q.detach().numpy()
@@ -255,7 +254,7 @@ def test_loads_a_torch_optimizer_state_and_continues_identically():
     ours_opt.load_state_dict(converted)
     assert ours_opt.state[ours[0]]["step"] == 3
     for _ in range(2):
-        set_grads(ours, theirs, rng)
+        set_grads(torch, ours, theirs, rng)
         ours_opt.step(), theirs_opt.step()
     assert_same_params(ours, theirs)
 
@@ -334,9 +333,9 @@ def test_other_bad_arguments():
 # --- clipping ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
 @pytest.mark.parametrize("max_norm", [0.5, 100.0])
-def test_clip_grad_norm_matches_torch(norm_type, max_norm):
-    ours, theirs = make_pair(14)
-    set_grads(ours, theirs, np.random.default_rng(15))
+def test_clip_grad_norm_matches_torch(torch, norm_type, max_norm):
+    ours, theirs = make_pair(torch, 14)
+    set_grads(torch, ours, theirs, np.random.default_rng(15))
     total = optim.clip_grad_norm_(ours, max_norm, norm_type=norm_type)
     reference = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
     assert isinstance(total, Tensor)
@@ -353,9 +352,9 @@ def test_clip_grad_norm_edge_cases():
         optim.clip_grad_norm_(param, 1.0, error_if_nonfinite=True)
 
 
-def test_clip_grad_value_matches_torch():
-    ours, theirs = make_pair(16)
-    set_grads(ours, theirs, np.random.default_rng(17))
+def test_clip_grad_value_matches_torch(torch):
+    ours, theirs = make_pair(torch, 16)
+    set_grads(torch, ours, theirs, np.random.default_rng(17))
     optim.clip_grad_value_(ours, 0.3)
     torch.nn.utils.clip_grad_value_(theirs, 0.3)
     for p, q in zip(ours, theirs):
@@ -363,17 +362,21 @@ def test_clip_grad_value_matches_torch():
 
 
 # --- lr schedulers ---------------------------------------------------------------------------
-def two_group_optimizers(lrs=(0.1, 0.02)):
-    ours, theirs = make_pair(18, shapes=[(2,), (3,)])
+def two_group_optimizers(torch=None, lrs=(0.1, 0.02)):
+    ours, theirs = make_pair(torch, 18, shapes=[(2,), (3,)])
     ours_opt = optim.SGD([{"params": [ours[0]], "lr": lrs[0]}, {"params": [ours[1]], "lr": lrs[1]}])
+    if torch is None:
+        return ours_opt, None
     theirs_opt = torch.optim.SGD([{"params": [theirs[0]], "lr": lrs[0]},
                                   {"params": [theirs[1]], "lr": lrs[1]}])
     return ours_opt, theirs_opt
 
 
-def lr_sequences(make_ours, make_theirs, steps=40, metrics=None):
-    ours_opt, theirs_opt = two_group_optimizers()
-    ours, theirs = make_ours(ours_opt), make_theirs(theirs_opt)
+def lr_sequences(torch, make_ours, make_theirs, steps=40, metrics=None):
+    """Step our scheduler and torch's side by side; ``make_theirs(optimizer, T)`` gets
+    ``torch.optim.lr_scheduler`` as ``T``."""
+    ours_opt, theirs_opt = two_group_optimizers(torch)
+    ours, theirs = make_ours(ours_opt), make_theirs(theirs_opt, torch.optim.lr_scheduler)
     ours_lrs, theirs_lrs = [], []
     for step in range(steps):
         ours_lrs.append([g["lr"] for g in ours_opt.param_groups])
@@ -388,35 +391,34 @@ def lr_sequences(make_ours, make_theirs, steps=40, metrics=None):
     return ours_lrs
 
 
-T = torch.optim.lr_scheduler
 SCHEDULE_CASES = {
     "StepLR": (lambda o: sched.StepLR(o, step_size=7, gamma=0.5),
-               lambda o: T.StepLR(o, step_size=7, gamma=0.5)),
+               lambda o, T: T.StepLR(o, step_size=7, gamma=0.5)),
     "ExponentialLR": (lambda o: sched.ExponentialLR(o, gamma=0.9),
-                      lambda o: T.ExponentialLR(o, gamma=0.9)),
+                      lambda o, T: T.ExponentialLR(o, gamma=0.9)),
     "CosineAnnealingLR": (lambda o: sched.CosineAnnealingLR(o, T_max=12, eta_min=0.001),
-                          lambda o: T.CosineAnnealingLR(o, T_max=12, eta_min=0.001)),
+                          lambda o, T: T.CosineAnnealingLR(o, T_max=12, eta_min=0.001)),
     "LinearWarmup": (lambda o: sched.LinearWarmup(o, warmup_steps=8, start_factor=0.1),
-                     lambda o: T.LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=8)),
+                     lambda o, T: T.LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=8)),
     "LinearLR": (lambda o: sched.LinearLR(o, start_factor=0.5, end_factor=0.2, total_iters=6),
-                 lambda o: T.LinearLR(o, start_factor=0.5, end_factor=0.2, total_iters=6)),
+                 lambda o, T: T.LinearLR(o, start_factor=0.5, end_factor=0.2, total_iters=6)),
     "warmup-then-cosine": (
         lambda o: sched.SequentialLR(o, [sched.LinearWarmup(o, warmup_steps=5, start_factor=0.2),
                                          sched.CosineAnnealingLR(o, T_max=30)], milestones=[5]),
-        lambda o: T.SequentialLR(o, [T.LinearLR(o, start_factor=0.2, total_iters=5),
-                                     T.CosineAnnealingLR(o, T_max=30)], milestones=[5])),
+        lambda o, T: T.SequentialLR(o, [T.LinearLR(o, start_factor=0.2, total_iters=5),
+                                        T.CosineAnnealingLR(o, T_max=30)], milestones=[5])),
     "chained": (
         lambda o: sched.ChainedScheduler([sched.LinearWarmup(o, warmup_steps=4),
                                           sched.ExponentialLR(o, gamma=0.95)]),
-        lambda o: T.ChainedScheduler([T.LinearLR(o, total_iters=4),
-                                      T.ExponentialLR(o, gamma=0.95)])),
+        lambda o, T: T.ChainedScheduler([T.LinearLR(o, total_iters=4),
+                                         T.ExponentialLR(o, gamma=0.95)])),
 }
 
 
 @pytest.mark.parametrize("name", sorted(SCHEDULE_CASES))
-def test_schedules_match_torch(name):
+def test_schedules_match_torch(torch, name):
     make_ours, make_theirs = SCHEDULE_CASES[name]
-    lrs = lr_sequences(make_ours, make_theirs)
+    lrs = lr_sequences(torch, make_ours, make_theirs)
     assert len({tuple(x) for x in lrs}) > 1, "the schedule never changed the lr"
 
 
@@ -424,11 +426,12 @@ def test_schedules_match_torch(name):
     dict(), dict(mode="max", factor=0.5, patience=2), dict(patience=1, cooldown=2, min_lr=0.004),
     dict(threshold_mode="abs", threshold=0.05, patience=0, min_lr=[0.01, 0.001]),
 ])
-def test_reduce_lr_on_plateau_matches_torch(options):
+def test_reduce_lr_on_plateau_matches_torch(torch, options):
     rng = np.random.default_rng(19)
     metrics = np.concatenate([np.linspace(1.0, 0.5, 8), 0.5 + 0.01 * rng.standard_normal(30)])
-    lr_sequences(lambda o: sched.ReduceLROnPlateau(o, **options),
-                 lambda o: T.ReduceLROnPlateau(o, **options), steps=len(metrics), metrics=metrics)
+    lr_sequences(torch, lambda o: sched.ReduceLROnPlateau(o, **options),
+                 lambda o, T: T.ReduceLROnPlateau(o, **options), steps=len(metrics),
+                 metrics=metrics)
 
 
 def test_scheduler_state_dict_resumes():

@@ -100,3 +100,27 @@ def test_search_errors_name_the_argument():
             grid_search(build, GRID, (X[:31], np.r_[np.zeros(30, int), 1]), cv=3, executor=threads)
         with pytest.raises(RuntimeError, match="hidden.*fold 0 failed"):
             grid_search(build, {"hidden": [-1], "lr": [0.1]}, (X, Y), cv=2, executor=threads)
+
+
+def test_dask_cluster_gives_the_process_pool_table():
+    """A real dask.distributed LocalCluster (worker processes on 127.0.0.1) through
+    ``client.get_executor()``: the same tables as a process pool for the same seeds."""
+    distributed = pytest.importorskip(
+        "distributed", reason="dask[distributed] is not installed (the scaleout extra)")
+    grid_options = dict(cv=3, epochs=3, batch_size=16, seed=4)
+    random_options = dict(n_iter=3, validation_split=0.3, epochs=3, batch_size=16, seed=2)
+    space = {"hidden": [2, 4, 8], "lr": log_uniform(0.01, 0.5)}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        assert all(address.startswith("tcp://127.0.0.1:") for address in
+                   client.scheduler_info()["workers"])
+        executor = client.get_executor()
+        by_dask = grid_search(build, GRID, (X, Y), executor=executor, **grid_options)
+        drawn_by_dask = random_search(build, space, (X, Y), executor=executor, **random_options)
+    with ProcessPoolExecutor(max_workers=2) as processes:
+        by_processes = grid_search(build, GRID, (X, Y), executor=processes, **grid_options)
+        drawn_by_processes = random_search(build, space, (X, Y), executor=processes,
+                                           **random_options)
+    assert _comparable(by_dask) == _comparable(by_processes)
+    assert _comparable(drawn_by_dask) == _comparable(drawn_by_processes)

@@ -240,8 +240,8 @@ def test_reduction_samples_are_valid_numpy_reductions(data):
     np.sum(x, **kwargs)
 
 
-@given(args=strategies.where_args())
-def test_where_args_are_a_boolean_condition_and_two_arrays(args):
+@given(args=REGISTRY["where"].sample(strategies))
+def test_where_samples_are_a_boolean_condition_and_two_arrays(args):
     (condition, x, y), kwargs = args
     assert condition.dtype == np.bool_ and x.dtype == y.dtype == np.float64
     np.broadcast_shapes(condition.shape, x.shape, y.shape)

@@ -89,7 +89,7 @@ def test_fit_reports_accuracy_on_running_predictions_and_learns():
     assert set(history.history) == {"loss", "accuracy", "f1", "val_loss", "val_accuracy", "val_f1", "lr"}
     assert history["loss"][-1] < history["loss"][0]
     assert history["val_accuracy"][-1] > 0.8
-    assert model.training  # fit leaves the model in training mode
+    assert not model.training  # fit leaves the model in eval mode, ready to predict
 
 
 # --- EarlyStopping and ModelCheckpoint ---------------------------------------------------------
@@ -203,7 +203,8 @@ def test_plain_progress_lines_when_not_a_terminal(capsys):
     fit(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), lr=0.1), (X_LINE, X_LINE),
         epochs=2, metrics=None, verbose=1)
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 2 and lines[0].startswith("epoch 1/2 - loss ") and "lr 0.1" in lines[0]
+    assert len(lines) == 3 and lines[0].startswith("epoch 1/2 - loss ") and "lr 0.1" in lines[0]
+    assert "eval mode" in lines[2] and "model.train()" in lines[2]
 
 
 def test_tqdm_bar_on_a_terminal(monkeypatch, capsys):

@@ -6,9 +6,14 @@
 - ``plot_*``: training curves, weight histograms, decision boundaries, 3-D scatters,
   confusion matrices and image grids with matplotlib (imported only when plotting).
 """
-from .graph import draw_graph
-from .save import GraphvizNotFoundError, save
-from .plots import (plot_confusion_matrix, plot_decision_boundary, plot_history,
+from nn.engine_check import check_autograd
+
+check_autograd()  # name a clash with HIPS autograd before a confusing ImportError
+
+from .graph import draw_graph  # noqa: E402
+from .save import GraphvizNotFoundError, save  # noqa: E402
+from .plots import (plot_confusion_matrix,  # noqa: E402
+                    plot_decision_boundary, plot_history,
                     plot_image_grid, plot_predictions_3d, plot_weight_histograms)
 
 __all__ = ["draw_graph", "save", "GraphvizNotFoundError", "plot_history",

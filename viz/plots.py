@@ -1,9 +1,11 @@
 """Training pictures with matplotlib: curves, weight histograms, decision boundaries and more.
 
 matplotlib is an optional extra (``pip install numpy-autograd[plot]``), imported only
-when a plot is made. Figures are made with pyplot (so ``plt.show()`` and Jupyter show
-them) but nothing here needs a display: on a headless machine matplotlib uses Agg.
-Every function returns the Figure and saves it when given ``path=``.
+when a plot is made. Figures are made with pyplot (so ``plt.show()`` shows them) but
+nothing here needs a display: on a headless machine matplotlib uses Agg. Every
+function returns the Figure and saves it when given ``path=``. Under Jupyter's inline
+backend the Figure is closed before it is returned, so the notebook shows it once (as
+the cell's value) instead of twice (once more when the cell's open figures are drawn).
 """
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,13 +22,16 @@ def plot_history(history, metrics=None, path=None, title=None):
         history: a History (anything with a ``.history`` dict, as Keras returns), a dict of
             lists ``{"loss": [...], "val_loss": [...], "accuracy": [...], "lr": [...]}``, or a
             list of per-epoch dicts. An ``"epoch"`` entry, when present, gives the x values.
+            Several runs on shared axes, one colour each: a dict of named histories,
+            ``plot_history({"SGD": history_sgd, "Adam": history_adam})``.
         metrics: the metric names to draw (default: all); "val_" entries pair with their metric.
         path: save the figure there (any format matplotlib writes, by suffix).
         title: the figure's title.
     """
-    series = _history_series(history)
-    epochs = series.pop("epoch", None)
-    names = _metric_names(series)
+    runs = _named_runs(history)
+    names = []
+    for run in runs.values():
+        names += [name for name in _metric_names(run) if name not in names]
     if metrics is not None:
         missing = [name for name in metrics if name not in names]
         if missing:
@@ -40,17 +45,24 @@ def plot_history(history, metrics=None, path=None, title=None):
     rows = -(-len(names) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
     from matplotlib.ticker import MaxNLocator
+    colours = plt.rcParams["axes.prop_cycle"].by_key().get("color", [None])
     for ax, name in zip(axes.flat, names):
-        paired = name in series and VALIDATION_PREFIX + name in series
-        for key, label, style in ((name, "train" if paired else name, "o-"),
-                                  (VALIDATION_PREFIX + name, "validation", "s--")):
-            values = series.get(key)
-            if values is None:
-                continue
-            x = np.arange(1, len(values) + 1) if epochs is None else epochs
-            ax.plot(x[:len(values)], values, style, markersize=3, label=label)
-        values = np.concatenate([series[key] for key in (name, VALIDATION_PREFIX + name)
-                                 if key in series])
+        drawn = []
+        for index, (run_name, series) in enumerate(runs.items()):
+            epochs = series.get("epoch")
+            paired = name in series and VALIDATION_PREFIX + name in series
+            for key, label, style in ((name, "train" if paired else name, "o-"),
+                                      (VALIDATION_PREFIX + name, "validation", "s--")):
+                values = series.get(key)
+                if values is None:
+                    continue
+                if run_name is not None:
+                    label = f"{run_name} {label}" if paired or key != name else run_name
+                x = np.arange(1, len(values) + 1) if epochs is None else epochs
+                colour = colours[index % len(colours)] if run_name is not None else None
+                ax.plot(x[:len(values)], values, style, markersize=3, label=label, color=colour)
+                drawn.append(values)
+        values = np.concatenate(drawn) if drawn else np.empty(0)
         if values.size and values.min() > 0 and values.max() / values.min() > 50:
             ax.set_yscale("log")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -309,12 +321,31 @@ def _finish(fig, path, title):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=110, facecolor="white")
+    if _inline_backend():
+        # Jupyter draws every open pyplot figure at the end of the cell, and the returned
+        # Figure once more as the cell's value: closed here, it appears once.
+        _pyplot().close(fig)
     return fig
+
+
+def _inline_backend():
+    import matplotlib
+    return "inline" in matplotlib.get_backend()
 
 
 def _array(value):
     """An ndarray from a Tensor, array or list (Tensors implement ``__array__``)."""
     return np.asarray(value)
+
+
+def _named_runs(history):
+    """``{run name: series}``; the name is None for a single history."""
+    if isinstance(history, Mapping) and not hasattr(history, "history") and history and all(
+            hasattr(run, "history") or isinstance(run, Mapping)
+            or (isinstance(run, (list, tuple)) and run and isinstance(run[0], Mapping))
+            for run in history.values()):
+        return {str(name): _history_series(run) for name, run in history.items()}
+    return {None: _history_series(history)}
 
 
 def _history_series(history):
@@ -339,6 +370,8 @@ def _history_series(history):
 def _metric_names(series):
     names = []
     for key in series:
+        if key == "epoch":
+            continue
         name = key[len(VALIDATION_PREFIX):] if key.startswith(VALIDATION_PREFIX) else key
         if name not in names:
             names.append(name)

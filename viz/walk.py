@@ -1,6 +1,6 @@
 """Read a recorded graph into a plain description: nodes and edges, nothing drawn yet.
 
-The graph is read through public Tensor attributes only (``_op``, ``_inputs``,
+The graph is read through autograd's public graph API only (``grad_fn``, ``inputs``,
 ``requires_grad``, ``name``) and is never changed. The walk is iterative, so a graph
 thousands of ops deep draws as well as a shallow one.
 """
@@ -92,7 +92,7 @@ def read_graph(output, names=None):
             nodes.append(node)
         return node
 
-    if output._op is None:
+    if output.grad_fn is None:
         return GraphDescription(nodes, edges, leaf_node(output))
     stack = [(output, False)]
     expanding = set()
@@ -100,11 +100,11 @@ def read_graph(output, names=None):
         tensor, inputs_done = stack.pop()
         key = id(tensor)
         if inputs_done:
-            op = tensor._op
+            op = tensor.grad_fn
             node = Node(new_id("op"), "op", op.name, tensor, op.scope or "")
-            for value in tensor._inputs:
+            for value in tensor.inputs:
                 if isinstance(value, Tensor):
-                    source = node_of[id(value)] if value._op is not None else leaf_node(value)
+                    source = node_of[id(value)] if value.grad_fn is not None else leaf_node(value)
                     if source.kind == "const":
                         # one small node per use reads better than long edges to one shared value
                         node_of.pop(id(value))
@@ -119,12 +119,14 @@ def read_graph(output, names=None):
             continue
         if key in node_of or key in expanding:
             continue
-        if tensor._inputs is None:
-            raise RuntimeError(FREED_GRAPH_MESSAGE.format(op=tensor._op.name))
+        try:
+            inputs = tensor.inputs
+        except RuntimeError:
+            raise RuntimeError(FREED_GRAPH_MESSAGE.format(op=tensor.grad_fn.name)) from None
         expanding.add(key)
         stack.append((tensor, True))
-        for value in reversed(tensor._inputs):
-            if (isinstance(value, Tensor) and value._op is not None
+        for value in reversed(inputs):
+            if (isinstance(value, Tensor) and value.grad_fn is not None
                     and id(value) not in node_of and id(value) not in expanding):
                 stack.append((value, False))
     return GraphDescription(nodes, edges, node_of[id(output)])

@@ -14,7 +14,7 @@ def _square_sample(st):
     return st.invertible_matrices().map(lambda a: ((a,), {}))
 
 
-@register("linalg.det", numpy=np.linalg.det, sample=_square_sample,
+@register("linalg.det", public=False, numpy=np.linalg.det, sample=_square_sample,
           torch=lambda torch, a: torch.linalg.det(a))
 class Det(Op):
     """Determinant. Its gradient is the cofactor matrix, det(a) inv(a)^T; for a singular
@@ -48,7 +48,7 @@ class _LogAbsDet(Op):
         return (expand_dims(expand_dims(g, -1), -1) * mT(inv(a)),)
 
 
-@register("linalg.slogdet", numpy=np.linalg.slogdet, sample=_square_sample,
+@register("linalg.slogdet", public=False, numpy=np.linalg.slogdet, sample=_square_sample,
           torch=lambda torch, a: tuple(torch.linalg.slogdet(a)))
 def slogdet(a):
     """Sign and natural log of |det(a)|, as ``SlogdetResult(sign, logabsdet)``: stable

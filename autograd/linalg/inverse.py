@@ -6,7 +6,7 @@ from ..tensor import Tensor
 from .matrices import check_matrix, check_square, mT, singular
 
 
-@register("linalg.inv", numpy=np.linalg.inv, sample=lambda st: st.invertible_matrices().map(
+@register("linalg.inv", public=False, numpy=np.linalg.inv, sample=lambda st: st.invertible_matrices().map(
               lambda a: ((a,), {})),
           torch=lambda torch, a: torch.linalg.inv(a))
 class Inv(Op):
@@ -36,7 +36,7 @@ def _solve_sample(st):
     return st.st.tuples(st.invertible_matrices(), st.st.data()).map(build)
 
 
-@register("linalg.solve", numpy=np.linalg.solve, sample=_solve_sample,
+@register("linalg.solve", public=False, numpy=np.linalg.solve, sample=_solve_sample,
           torch=lambda torch, a, b: torch.linalg.solve(a, b))
 class Solve(Op):
     """x with a @ x = b. As in NumPy 2, a 1-D ``b`` is one vector; otherwise ``b`` is a
@@ -69,7 +69,7 @@ def _full_rank_sample(st):
     return st.spectral_matrices().map(lambda a: ((a,), {}))
 
 
-@register("linalg.pinv", numpy=np.linalg.pinv, sample=_full_rank_sample,
+@register("linalg.pinv", public=False, numpy=np.linalg.pinv, sample=_full_rank_sample,
           torch=lambda torch, a, rcond=None: torch.linalg.pinv(a))
 class Pinv(Op):
     """Moore-Penrose pseudo-inverse (singular values at most ``rcond`` times the largest
@@ -109,7 +109,7 @@ def _torch_lstsq(torch, a, b, rcond=None):
     return (x[:, 0] if b.ndim == 1 else x), residuals, rank, torch.linalg.svdvals(a)
 
 
-@register("linalg.lstsq", numpy=np.linalg.lstsq, sample=_lstsq_sample, torch=_torch_lstsq)
+@register("linalg.lstsq", public=False, numpy=np.linalg.lstsq, sample=_lstsq_sample, torch=_torch_lstsq)
 def lstsq(a, b, rcond=None):
     """Least-squares solution of a @ x = b, as NumPy's: ``(x, residuals, rank, s)`` with
     x = pinv(a) @ b (singular values at most rcond times the largest are dropped; None
@@ -141,7 +141,7 @@ def _matrix_power_sample(st):
         lambda drawn: ((drawn[0] / (drawn[0].shape[-1] + 1.0), drawn[1]), {}))
 
 
-@register("linalg.matrix_power", numpy=np.linalg.matrix_power, sample=_matrix_power_sample,
+@register("linalg.matrix_power", public=False, numpy=np.linalg.matrix_power, sample=_matrix_power_sample,
           torch=lambda torch, a, n: torch.linalg.matrix_power(a, n))
 def matrix_power(a, n):
     """a @ a @ ... (n times) by repeated squaring; n = 0 gives the identity (with a zero

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..op import functions, register, value_of
 from ..tensor import Tensor
-from ..ops.axes import axis_in_range
+from ..ops.axis_checks import axis_in_range
 
 
 def _euclidean(x, axis, keepdims):
@@ -89,7 +89,7 @@ def _norm_sample(st):
                         ).map(build)
 
 
-@register("linalg.norm", numpy=np.linalg.norm, sample=_norm_sample,
+@register("linalg.norm", public=False, numpy=np.linalg.norm, sample=_norm_sample,
           torch=lambda torch, x, ord=None, axis=None, keepdims=False:
               torch.linalg.norm(x, ord, axis, keepdims))
 def norm(x, ord=None, axis=None, keepdims=False):

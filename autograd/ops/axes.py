@@ -1,18 +1,25 @@
-"""Axis checking for the scan, sorting, gathering and linear-algebra ops: errors that
-name the op, the argument and the input's shape."""
+"""Axis arguments, checked once for every op family that takes them."""
 import numpy as np
 
 
-def axis_in_range(axis, shape, op_name, argument="axis"):
-    """``axis`` as a non-negative int for an input of ``shape``.
+def normalize_axes(axis, ndim, op_name):
+    """``axis`` as a sorted tuple of non-negative ints; raises ValueError naming the op."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    result = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{op_name}: axis must be an int, a tuple of ints or None, "
+                            f"got {axis!r}")
+        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ValueError(f"{op_name}: axis {a} is out of range for a {ndim}-d input")
+        result.append(int(a) % max(ndim, 1))
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op_name}: axis {axis!r} repeats an axis")
+    return tuple(sorted(result)) if ndim else ()
 
-    Raises TypeError for a non-int and ValueError for an axis out of range, each naming
-    ``op_name``, ``argument`` and the shape.
-    """
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise TypeError(f"{op_name}: {argument} must be an int, got {axis!r}")
-    ndim = len(shape)
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{op_name}: {argument}={axis} is out of range for an input of shape "
-                         f"{tuple(shape)} (valid: {-ndim} to {ndim - 1})")
-    return int(axis) % ndim
+
+def torch_dims(x, axis):
+    """``axis`` as PyTorch's ``dim``: every axis when None (for parity hints)."""
+    return tuple(range(x.ndim)) if axis is None else axis

@@ -6,7 +6,7 @@ relu'(0) = 0, abs'(0) = 0, and where maximum/minimum tie, each input gets half.
 """
 import numpy as np
 
-from ..op import Op, functions, register, value_of
+from ..op import Op, apply, functions, register, value_of
 
 
 def _unary(low=-3.0, high=3.0, avoid=()):
@@ -30,7 +30,8 @@ class Add(Op):
         return g, g
 
 
-@register("subtract", method=True, numpy=np.subtract, operators=[("__sub__", "__rsub__")],
+@register("subtract", method=("subtract", "sub"), aliases=("sub",),
+          numpy=np.subtract, operators=[("__sub__", "__rsub__")],
           sample=_binary(), torch=lambda torch, x, y: torch.sub(x, y))
 class Subtract(Op):
     """x - y."""
@@ -40,10 +41,12 @@ class Subtract(Op):
         return x - y
 
     def vjp(self, g, out, x, y):
-        return g, -g
+        needs_x, needs_y = self.needs_grad
+        return (g if needs_x else None), (-g if needs_y else None)
 
 
-@register("multiply", method=True, numpy=np.multiply, operators=[("__mul__", "__rmul__")],
+@register("multiply", method=("multiply", "mul"), aliases=("mul",),
+          numpy=np.multiply, operators=[("__mul__", "__rmul__")],
           sample=_binary(), torch=lambda torch, x, y: torch.mul(x, y))
 class Multiply(Op):
     """x * y."""
@@ -51,10 +54,11 @@ class Multiply(Op):
         return x * y
 
     def vjp(self, g, out, x, y):
-        return g * y, g * x
+        needs_x, needs_y = self.needs_grad
+        return (g * y if needs_x else None), (g * x if needs_y else None)
 
 
-@register("divide", method=True, numpy=(np.divide, np.true_divide),
+@register("divide", method=("divide", "div"), aliases=("div",), numpy=(np.divide, np.true_divide),
           operators=[("__truediv__", "__rtruediv__")],
           sample=_binary(low2=0.5, high2=3.0), torch=lambda torch, x, y: torch.div(x, y))
 class Divide(Op):
@@ -63,11 +67,13 @@ class Divide(Op):
         return x / y
 
     def vjp(self, g, out, x, y):
-        grad_x = g / y
-        return grad_x, (-grad_x * out if self.needs_grad[1] else None)
+        needs_x, needs_y = self.needs_grad
+        grad_x = g / y  # also a factor of y's gradient
+        return (grad_x if needs_x else None), (-grad_x * out if needs_y else None)
 
 
-@register("power", method=True, numpy=np.power, operators=[("__pow__", "__rpow__")],
+@register("power", method=("power", "pow"), aliases=("pow",),
+          numpy=np.power, operators=[("__pow__", "__rpow__")],
           sample=_binary(low=0.5, high=2.0, low2=-2.0, high2=2.0),
           torch=lambda torch, x, y: torch.pow(x, y))
 class Power(Op):
@@ -78,10 +84,12 @@ class Power(Op):
     def vjp(self, g, out, x, y):
         grad_x = None
         if self.needs_grad[0]:
-            # 0 ** (0 - 1) is inf, and inf * 0 would make d(0 ** 0)/dx NaN where PyTorch
-            # gives 0; a base of 1 at exactly x == y == 0 gives that 0.
-            zero_zero = (value_of(x) == 0) & (value_of(y) == 0)
-            base = where(zero_zero, 1.0, x) if zero_zero.any() else x
+            # d(x ** 0)/dx is 0 everywhere (PyTorch), but y * x ** (y - 1) is 0 * inf = NaN
+            # at x == 0 and for subnormal x; there a base of 1 gives that 0 (elsewhere x
+            # stays, so that d/dy of this gradient is right too).
+            x_value = value_of(x)
+            degenerate = (value_of(y) == 0) & (np.abs(x_value) < np.finfo(x_value.dtype).tiny)
+            base = where(degenerate, 1.0, x) if np.any(degenerate) else x
             grad_x = g * y * base ** (y - 1)
         grad_y = None
         if self.needs_grad[1]:
@@ -249,9 +257,24 @@ class Clip(Op):
         return (g * self.mask,)
 
 
+@register("clamp", method=True,
+          sample=lambda st: st.elementwise(1, low=-3.0, high=3.0, avoid=(-1.0, 1.5),
+                                           params=dict(min=-1.0, max=1.5)),
+          torch=lambda torch, x, min=None, max=None: torch.clamp(x, min, max))
+def clamp(x, min=None, max=None):
+    """PyTorch's spelling of ``clip``: limit x to [min, max] (the same op, recorded as clip)."""
+    return apply(Clip, (x,), {"a_min": min, "a_max": max})
+
+
 def _tie_share(x, y, wins, dtype):
     """1 where x wins, 0 where it loses, 1/2 on ties: PyTorch's maximum/minimum split."""
     return np.where(x == y, 0.5, wins).astype(dtype, copy=False)
+
+
+def _shared_grads(op, g):
+    """maximum/minimum: each input's share of g, computed only for inputs that need it."""
+    needs_x, needs_y = op.needs_grad
+    return (g * op.share if needs_x else None), (g * (1.0 - op.share) if needs_y else None)
 
 
 @register("maximum", method=True, numpy=np.maximum, sample=lambda st: st.untied_pair(),
@@ -264,7 +287,7 @@ class Maximum(Op):
         return out
 
     def vjp(self, g, out, x, y):
-        return g * self.share, g * (1.0 - self.share)
+        return _shared_grads(self, g)
 
 
 @register("minimum", method=True, numpy=np.minimum, sample=lambda st: st.untied_pair(),
@@ -277,11 +300,26 @@ class Minimum(Op):
         return out
 
     def vjp(self, g, out, x, y):
-        return g * self.share, g * (1.0 - self.share)
+        return _shared_grads(self, g)
+
+
+def _where_sample(strategies):
+    """``(condition, x, y)`` with condition a boolean array, all broadcastable."""
+    st = strategies.st
+    arrays = strategies.arrays
+    broadcastable_shapes = strategies.broadcastable_shapes
+    hnp = strategies.hnp
+
+    @st.composite
+    def draw_case(draw):
+        cond_shape, x_shape, y_shape = draw(broadcastable_shapes(3))
+        condition = draw(hnp.arrays(np.bool_, cond_shape))
+        return (condition, draw(arrays(x_shape)), draw(arrays(y_shape))), {}
+    return draw_case()
 
 
 @register("where", numpy=np.where,
-          sample=lambda st: st.where_args(),
+          sample=_where_sample,
           torch=lambda torch, condition, x, y: torch.where(condition, x, y))
 class Where(Op):
     """Choose x where condition holds, else y (condition gets no gradient)."""

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..op import Op, functions, register, value_of
 from ..tensor import Tensor
-from .axes import axis_in_range
+from .axis_checks import axis_in_range
 
 
 def _array(x):

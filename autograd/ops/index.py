@@ -97,12 +97,27 @@ def _torch_index(torch, index):
                  for item in items)
 
 
+def _getitem_sample(strategies):
+    """``((x,), {index})`` for ``x[index]``."""
+    st = strategies.st
+    arrays = strategies.arrays
+    shapes = strategies.shapes
+    indices_for = strategies.indices_for
+
+    @st.composite
+    def draw_case(draw):
+        shape = draw(shapes())
+        return (draw(arrays(shape)),), {"index": draw(indices_for(shape))}
+    return draw_case()
+
+
 @register("getitem", operators=["__getitem__"], function=getitem,
-          sample=lambda st: st.getitem_args(),
+          sample=_getitem_sample,
           torch=lambda torch, x, index: x[_torch_index(torch, index)],
           notes="gather; its VJP is scatter_add, whose VJP is this gather again")
 class GetItem(Op):
     """Select elements of x by ``index`` (already normalized)."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, index):
@@ -132,8 +147,24 @@ def _torch_scatter_add(torch, values, shape, index):
                                create_graph=True)[0]
 
 
+def _scatter_add_sample(strategies):
+    """``((values,), {shape, index})`` where values has the shape of ``x[index]``."""
+    st = strategies.st
+    arrays = strategies.arrays
+    shapes = strategies.shapes
+    indices_for = strategies.indices_for
+
+    @st.composite
+    def draw_case(draw):
+        shape = draw(shapes())
+        index = draw(indices_for(shape))
+        target = np.empty(shape)[index].shape
+        return (draw(arrays(target)),), {"shape": shape, "index": index}
+    return draw_case()
+
+
 @register("scatter_add", function=scatter_add,
-          sample=lambda st: st.scatter_add_args(), torch=_torch_scatter_add,
+          sample=_scatter_add_sample, torch=_torch_scatter_add,
           notes="adjoint of getitem: zeros(shape) with values added at index")
 class ScatterAdd(Op):
     """Zeros of ``shape`` with ``values`` added at ``index``; repeated positions accumulate."""

@@ -10,6 +10,9 @@ import string
 import numpy as np
 
 from ..op import Op, apply, functions, register, value_of
+from .elementwise import multiply
+from .index import scatter_add
+from .shape import broadcast_to, expand_dims
 
 
 def _operand(x):
@@ -32,8 +35,26 @@ def _matmul_error(a, b):
                       f"do not broadcast together")
 
 
-@register("matmul", method=True, numpy=np.matmul, operators=[("__matmul__", "__rmatmul__")],
-          sample=lambda st: st.matmul_args(), torch=lambda torch, a, b: torch.matmul(a, b))
+def _matmul_sample(strategies):
+    """``((a, b), {})`` under np.matmul's rules: 1-D or batched operands whose batch
+    dimensions broadcast."""
+    st = strategies.st
+    arrays = strategies.arrays
+    broadcastable_shapes = strategies.broadcastable_shapes
+
+    @st.composite
+    def draw_case(draw):
+        m, k, n = (draw(st.integers(1, 4)) for _ in range(3))
+        batch_a, batch_b = draw(broadcastable_shapes(2, max_dims=2))
+        a_shape = (k,) if draw(st.integers(0, 3)) == 0 else batch_a + (m, k)
+        b_shape = (k,) if draw(st.integers(0, 3)) == 0 else batch_b + (k, n)
+        return (draw(arrays(a_shape)), draw(arrays(b_shape))), {}
+    return draw_case()
+
+
+@register("matmul", method=("matmul", "mm"), aliases=("mm",), numpy=np.matmul,
+          operators=[("__matmul__", "__rmatmul__")],
+          sample=_matmul_sample, torch=lambda torch, a, b: torch.matmul(a, b))
 class MatMul(Op):
     """Matrix product with np.matmul's rules: 1-D operands are promoted to a row (first)
     or a column (second) and the added axis removed again; leading axes broadcast."""
@@ -72,7 +93,28 @@ class MatMul(Op):
         return grad_a, grad_b
 
 
-@register("dot", method=True, numpy=np.dot, sample=lambda st: st.dot_args(),
+def _dot_sample(strategies):
+    """``((a, b), {})`` for np.dot: 0-d with anything, or a's last axis matching b's
+    second-to-last (only, when 1-D)."""
+    st, arrays, shapes = strategies.st, strategies.arrays, strategies.shapes
+
+    @st.composite
+    def draw_case(draw):
+        k = draw(st.integers(1, 4))
+        a_ndim, b_ndim = draw(st.integers(0, 3)), draw(st.integers(0, 3))
+        side = st.integers(1, 3)
+        if a_ndim == 0 or b_ndim == 0:
+            a_shape = draw(shapes(max_dims=3)) if a_ndim else ()
+            b_shape = draw(shapes(max_dims=3)) if b_ndim else ()
+        else:
+            a_shape = tuple(draw(side) for _ in range(a_ndim - 1)) + (k,)
+            b_batch = tuple(draw(side) for _ in range(b_ndim - 2))
+            b_shape = (k,) if b_ndim == 1 else b_batch + (k, draw(side))
+        return (draw(arrays(a_shape)), draw(arrays(b_shape))), {}
+    return draw_case()
+
+
+@register("dot", method=True, numpy=np.dot, sample=_dot_sample,
           torch=lambda torch, a, b: torch.tensordot(a, b, dims=(
               [a.ndim - 1], [max(b.ndim - 2, 0)])) if a.ndim and b.ndim else a * b)
 def dot(a, b):
@@ -133,7 +175,35 @@ def _torch_tensordot(torch, a, b, axes=2):
     return torch.tensordot(a, b, dims=(a_axes, b_axes))
 
 
-@register("tensordot", numpy=np.tensordot, sample=lambda st: st.tensordot_args(),
+def _tensordot_sample(strategies):
+    """``((a, b), {axes})`` with axes an int (a's last N with b's first N) or a pair of
+    axis lists in any order (negative axes included)."""
+    st, arrays = strategies.st, strategies.arrays
+
+    @st.composite
+    def draw_case(draw):
+        summed = draw(st.lists(st.integers(1, 3), max_size=2))
+        free_a = draw(st.lists(st.integers(1, 3), max_size=2))
+        free_b = draw(st.lists(st.integers(1, 3), max_size=2))
+        if draw(st.booleans()):
+            a_shape, b_shape = tuple(free_a + summed), tuple(summed + free_b)
+            axes = len(summed)
+        else:
+            a_order = draw(st.permutations(range(len(free_a) + len(summed))))
+            b_order = draw(st.permutations(range(len(free_b) + len(summed))))
+            a_sides, b_sides = free_a + summed, summed + free_b
+            a_shape = tuple(a_sides[i] for i in a_order)
+            b_shape = tuple(b_sides[i] for i in b_order)
+            a_axes = [list(a_order).index(len(free_a) + i) for i in range(len(summed))]
+            b_axes = [list(b_order).index(i) for i in range(len(summed))]
+            if draw(st.booleans()):
+                a_axes = [axis - len(a_shape) for axis in a_axes]
+            axes = (a_axes, b_axes)
+        return (draw(arrays(a_shape)), draw(arrays(b_shape))), {"axes": axes}
+    return draw_case()
+
+
+@register("tensordot", numpy=np.tensordot, sample=_tensordot_sample,
           torch=_torch_tensordot)
 class TensorDot(Op):
     """Sum products over the paired ``axes`` of a and b; the result's axes are a's free
@@ -247,7 +317,45 @@ def _unique(term):
     return "".join(dict.fromkeys(term))
 
 
-@register("einsum", numpy=np.einsum, function=einsum, sample=lambda st: st.einsum_args(),
+def _einsum_sample(strategies, max_operands=3):
+    """``((subscripts, *operands), {})``: random terms over a few letters, explicit or
+    implicit output, sometimes a repeated letter (a diagonal) or a '...' batch."""
+    st, arrays = strategies.st, strategies.arrays
+
+    @st.composite
+    def draw_case(draw):
+        letters = "abcde"
+        sides = {c: draw(st.integers(1, 3)) for c in letters}
+        count = draw(st.integers(1, max_operands))
+        terms = []
+        for _ in range(count):
+            term = draw(st.lists(st.sampled_from(letters), max_size=3, unique=True))
+            if term and draw(st.integers(0, 5)) == 0:
+                term.insert(draw(st.integers(0, len(term))), draw(st.sampled_from(term)))
+            terms.append("".join(term))
+        with_batch = draw(st.integers(0, 3)) == 0
+        batch = tuple(draw(st.lists(st.integers(1, 3), max_size=2))) if with_batch else None
+        operands, spelled = [], []
+        for term in terms:
+            shape = tuple(sides[c] for c in term)
+            if batch is not None:
+                own = batch[len(batch) - draw(st.integers(0, len(batch))):]
+                own = tuple(1 if draw(st.integers(0, 3)) == 0 else side for side in own)
+                shape, term = own + shape, "..." + term
+            operands.append(draw(arrays(shape)))
+            spelled.append(term)
+        used = sorted(set("".join(terms)))
+        if draw(st.booleans()):
+            output = "".join(draw(st.permutations(used))[:draw(st.integers(0, len(used)))])
+            subscripts = ",".join(spelled) + "->" + ("..." if batch is not None else "") + output
+        else:
+            subscripts = ",".join(spelled)
+        return (subscripts, *operands), {}
+
+    return draw_case()
+
+
+@register("einsum", numpy=np.einsum, function=einsum, sample=_einsum_sample,
           torch=lambda torch, subscripts, *operands, optimize=False:
               torch.einsum(subscripts, *operands))
 class Einsum(Op):
@@ -301,6 +409,3 @@ class Einsum(Op):
 
 
 matmul, tensordot = functions("matmul", "tensordot")
-from .elementwise import multiply  # noqa: E402
-from .index import scatter_add  # noqa: E402
-from .shape import broadcast_to, expand_dims  # noqa: E402

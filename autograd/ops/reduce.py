@@ -2,29 +2,9 @@
 import numpy as np
 
 from ..op import Op, functions, register, value_of
-
-
-def normalize_axes(axis, ndim, op_name):
-    """``axis`` as a sorted tuple of non-negative ints; raises ValueError naming the op."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    result = []
-    for a in axes:
-        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
-            raise TypeError(f"{op_name}: axis must be an int, a tuple of ints or None, "
-                            f"got {axis!r}")
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
-            raise ValueError(f"{op_name}: axis {a} is out of range for a {ndim}-d input")
-        result.append(int(a) % max(ndim, 1))
-    if len(set(result)) != len(result):
-        raise ValueError(f"{op_name}: axis {axis!r} repeats an axis")
-    return tuple(sorted(result)) if ndim else ()
-
-
-def torch_dims(x, axis):
-    """``axis`` as PyTorch's ``dim``: every axis when None (for parity hints)."""
-    return tuple(range(x.ndim)) if axis is None else axis
+from .axes import normalize_axes, torch_dims
+from .elementwise import exp, where
+from .shape import broadcast_to, expand_dims
 
 
 def expand_reduced(g, shape, axis, keepdims):
@@ -88,46 +68,70 @@ def _check_ddof(count, ddof, op_name):
                          f"{count} element(s) per reduction")
 
 
-@register("var", method=True, numpy=np.var,
-          sample=lambda st: st.var_args(),
-          torch=lambda torch, x, axis=None, ddof=0, keepdims=False:
-              torch.var(x, dim=torch_dims(x, axis), correction=ddof, keepdim=keepdims))
-class Var(Op):
-    """Variance over ``axis``: mean((x - mean(x))**2) * n / (n - ddof)."""
+class _Spread(Op):
+    """What var and std share: the checks, the reduction, and d/dx = scale * (x - mean)."""
+    reduce = None
+
     def forward(self, x, *, axis=None, ddof=0, keepdims=False):
         x = np.asarray(x)
-        count = _reduced_count(x.shape, axis, "var")
-        _check_ddof(count, ddof, "var")
+        count = _reduced_count(x.shape, axis, self.name)
+        _check_ddof(count, ddof, self.name)
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         self.dof = count - ddof
-        return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+        return type(self).reduce(x, axis=axis, ddof=ddof, keepdims=keepdims)
 
     def vjp(self, g, out, x):
         centered = x - mean(x, axis=self.axis, keepdims=True)
-        scale = expand_reduced(g * (2.0 / self.dof), self.shape, self.axis, self.keepdims)
+        scale = expand_reduced(self.scale(g, out), self.shape, self.axis, self.keepdims)
         return (scale * centered,)
+
+
+def _var_sample(strategies, min_count=1):
+    """``((x,), {axis, ddof, keepdims})`` leaving at least ``min_count`` elements and one
+    degree of freedom per reduction; distinct values, so the spread is never zero."""
+    st = strategies.st
+    shapes = strategies.shapes
+    axes_for = strategies.axes_for
+    distinct_arrays = strategies.distinct_arrays
+
+    @st.composite
+    def draw_case(draw):
+        shape = draw(shapes())
+        axis = draw(axes_for(len(shape)))
+        axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+        count = int(np.prod([shape[a] for a in axes]))
+        if count < min_count:
+            shape, axis, count = shape + (min_count,), None, int(np.prod(shape)) * min_count
+        ddof = draw(st.sampled_from([0, 1] if count > 1 else [0]))
+        return (draw(distinct_arrays(shape)),), {"axis": axis, "ddof": ddof,
+                                                 "keepdims": draw(st.booleans())}
+    return draw_case()
+
+
+@register("var", method=True, numpy=np.var,
+          sample=_var_sample,
+          torch=lambda torch, x, axis=None, ddof=0, keepdims=False:
+              torch.var(x, dim=torch_dims(x, axis), correction=ddof, keepdim=keepdims))
+class Var(_Spread):
+    """Variance over ``axis``: mean((x - mean(x))**2) * n / (n - ddof)."""
+    reduce = staticmethod(np.var)
+
+    def scale(self, g, out):
+        return g * (2.0 / self.dof)
 
 
 @register("std", method=True, numpy=np.std,
-          sample=lambda st: st.var_args(min_count=2),
+          sample=lambda strategies: _var_sample(strategies, min_count=2),
           torch=lambda torch, x, axis=None, ddof=0, keepdims=False:
               torch.std(x, dim=torch_dims(x, axis), correction=ddof, keepdim=keepdims))
-class Std(Op):
-    """Standard deviation over ``axis``: sqrt(var(x, ddof)). Its gradient at zero spread
-    is undefined (NaN, as in PyTorch)."""
-    def forward(self, x, *, axis=None, ddof=0, keepdims=False):
-        x = np.asarray(x)
-        count = _reduced_count(x.shape, axis, "std")
-        _check_ddof(count, ddof, "std")
-        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
-        self.dof = count - ddof
-        return np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
+class Std(_Spread):
+    """Standard deviation over ``axis``: sqrt(var(x, ddof)). At zero spread the gradient
+    is 0, as in PyTorch (where the formula below would divide 0 by 0)."""
+    reduce = staticmethod(np.std)
 
-    def vjp(self, g, out, x):
-        # d std = (x - mean) / (dof * std)
-        centered = x - mean(x, axis=self.axis, keepdims=True)
-        scale = expand_reduced(g / (out * self.dof), self.shape, self.axis, self.keepdims)
-        return (scale * centered,)
+    def scale(self, g, out):
+        # d std / dx = (x - mean) / (dof * std)
+        return g / (where(out == 0, 1.0, out) * self.dof)
 
 
 def _extremum_share(x, out, shape, axis, keepdims):
@@ -222,7 +226,7 @@ def _torch_prod_others(torch, x):
     return torch.stack(pieces, dim=-1)
 
 
-@register("prod_others", sample=lambda st: st.prod_args(others=True),
+@register("prod_others", public=False, sample=lambda st: st.prod_args(others=True),
           torch=_torch_prod_others)
 class ProdOthers(Op):
     """For each element along the last axis, the product of all the other elements.
@@ -327,5 +331,3 @@ class ArgMin(_ArgExtremum):
 
 
 sum, mean, prod_others = functions("sum", "mean", "prod_others")
-from .elementwise import exp  # noqa: E402
-from .shape import broadcast_to, expand_dims  # noqa: E402

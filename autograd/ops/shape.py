@@ -2,7 +2,10 @@
 import numpy as np
 
 from ..op import Op, apply, functions, register, value_of
+from ..broadcast import unbroadcast
 from ..tensor import Tensor
+from .axes import normalize_axes
+from .index import scatter_add
 
 
 def _shape_argument(shape):
@@ -21,11 +24,41 @@ def _reshape(x, *shape, **kwargs):
     return apply(Reshape, (x,), {"shape": _shape_argument(shape)})
 
 
-@register("reshape", method=True, numpy=np.reshape, function=_reshape,
-          sample=lambda st: st.reshape_args(),
+def _prime_factors(n):
+    factors, p = [], 2
+    while n > 1:
+        while n % p == 0:
+            factors.append(p)
+            n //= p
+        p += 1
+    return factors
+
+
+def _reshape_sample(strategies):
+    """``((x,), {shape})`` with a target of the same size (maybe one -1, maybe extra 1s)."""
+    st, arrays, shapes = strategies.st, strategies.arrays, strategies.shapes
+
+    @st.composite
+    def draw_case(draw):
+        x = draw(arrays(shapes()))
+        factors = draw(st.permutations(_prime_factors(x.size)))
+        cuts = sorted(draw(st.lists(st.integers(0, len(factors)), max_size=3)))
+        bounds = [0] + cuts + [len(factors)]
+        target = [int(np.prod(factors[a:b])) for a, b in zip(bounds, bounds[1:])]
+        for _ in range(draw(st.integers(0, 2))):
+            target.insert(draw(st.integers(0, len(target))), 1)
+        if target and draw(st.booleans()):
+            target[draw(st.integers(0, len(target) - 1))] = -1
+        return (x,), {"shape": tuple(target)}
+    return draw_case()
+
+
+@register("reshape", method=("reshape", "view"), numpy=np.reshape, function=_reshape,
+          sample=_reshape_sample,
           torch=lambda torch, x, shape: torch.reshape(x, shape))
 class Reshape(Op):
     """Same elements in a new shape (one dimension may be -1)."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, shape):
@@ -41,6 +74,51 @@ class Reshape(Op):
         return (g.reshape(self.input_shape),)
 
 
+def _flatten_sample(strategies):
+    st = strategies.st
+
+    @st.composite
+    def draw(draw):
+        x = draw(strategies.arrays(strategies.shapes(min_dims=1)))
+        start = draw(st.integers(-x.ndim, x.ndim - 1))
+        end = draw(st.integers(start % x.ndim, x.ndim - 1))
+        return (x,), {"start_dim": start, "end_dim": end}
+    return draw()
+
+
+@register("flatten", method=True, sample=_flatten_sample,
+          torch=lambda torch, x, start_dim=0, end_dim=-1: torch.flatten(x, start_dim, end_dim))
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim..end_dim`` (inclusive) into one, as PyTorch's flatten;
+    with the defaults every dimension (NumPy's ``ndarray.flatten``). Recorded as reshape."""
+    shape = np.shape(x.data if isinstance(x, Tensor) else x)
+    ndim = max(len(shape), 1)
+    for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
+        if not isinstance(dim, (int, np.integer)) or not -ndim <= dim < ndim:
+            raise ValueError(f"flatten: {name}={dim!r} is out of range for a "
+                             f"{len(shape)}-d input of shape {shape}")
+    start, end = start_dim % ndim, end_dim % ndim
+    if start > end:
+        raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} for a "
+                         f"{len(shape)}-d input")
+    merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
+    new_shape = tuple(shape[:start]) + (merged,) + tuple(shape[end + 1:])
+    return apply(Reshape, (x,), {"shape": new_shape})
+
+
+@register("clone", method=True, numpy=np.copy, sample=lambda st: st.elementwise(1),
+          torch=lambda torch, x: x.clone())
+class Clone(Op):
+    """A copy with its own memory that stays in the graph (``x.clone()``, ``np.copy``)."""
+    vjp_uses_values = False
+
+    def forward(self, x):
+        return np.array(x, copy=True)
+
+    def vjp(self, g, out, x):
+        return (g,)
+
+
 def _transpose(x, *axes, **kwargs):
     if "axes" in kwargs:
         axes = (kwargs.pop("axes"),)
@@ -50,12 +128,25 @@ def _transpose(x, *axes, **kwargs):
     return apply(Transpose, (x,), {"axes": axes})
 
 
-@register("transpose", method=True, numpy=np.transpose, function=_transpose,
-          sample=lambda st: st.transpose_args(),
+def _transpose_sample(strategies):
+    """``((x,), {axes})`` with axes None or a permutation."""
+    st, arrays, shapes = strategies.st, strategies.arrays, strategies.shapes
+
+    @st.composite
+    def draw_case(draw):
+        x = draw(arrays(shapes()))
+        axes = draw(st.one_of(st.none(), st.permutations(range(x.ndim)).map(tuple)))
+        return (x,), {"axes": axes}
+    return draw_case()
+
+
+@register("transpose", method=("transpose", "permute"), numpy=np.transpose, function=_transpose,
+          sample=_transpose_sample,
           torch=lambda torch, x, axes=None: x.permute(
               tuple(axes) if axes is not None else tuple(reversed(range(x.ndim)))))
 class Transpose(Op):
     """Permute the axes (reverse them when ``axes`` is None)."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, axes=None):
@@ -72,11 +163,28 @@ class Transpose(Op):
         return (transpose(g, inverse),)
 
 
+def _broadcast_to_sample(strategies):
+    """``((x,), {shape})`` with a shape x broadcasts to: new leading axes, size-1 sides grown."""
+    st = strategies.st
+    arrays = strategies.arrays
+    shapes = strategies.shapes
+    MAX_DIMS = strategies.MAX_DIMS
+
+    @st.composite
+    def draw_case(draw):
+        x = draw(arrays(shapes(max_dims=3)))
+        grown = [draw(st.integers(1, 3)) if side == 1 else side for side in x.shape]
+        leading = draw(st.lists(st.integers(1, 3), max_size=MAX_DIMS - x.ndim))
+        return (x,), {"shape": tuple(leading + grown)}
+    return draw_case()
+
+
 @register("broadcast_to", method=True, numpy=np.broadcast_to,
-          sample=lambda st: st.broadcast_to_args(),
+          sample=_broadcast_to_sample,
           torch=lambda torch, x, shape: torch.broadcast_to(x, shape))
 class BroadcastTo(Op):
     """A read-only broadcast view of x in ``shape``."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, shape):
@@ -88,7 +196,6 @@ class BroadcastTo(Op):
             raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from err
 
     def vjp(self, g, out, x):
-        from ..broadcast import unbroadcast
         return (unbroadcast(g, self.input_shape),)
 
 
@@ -101,11 +208,24 @@ def normalize_axis(axis, ndim, op_name, argument="axis"):
     return int(axis) % ndim
 
 
+def _swapaxes_sample(strategies):
+    """``((x,), {axis1, axis2})``, axes possibly negative or equal."""
+    st, arrays, shapes = strategies.st, strategies.arrays, strategies.shapes
+
+    @st.composite
+    def draw_case(draw):
+        x = draw(arrays(shapes(min_dims=1)))
+        axis = st.integers(-x.ndim, x.ndim - 1)
+        return (x,), {"axis1": draw(axis), "axis2": draw(axis)}
+    return draw_case()
+
+
 @register("swapaxes", method=True, numpy=np.swapaxes,
-          sample=lambda st: st.swapaxes_args(),
+          sample=_swapaxes_sample,
           torch=lambda torch, x, axis1, axis2: torch.swapaxes(x, axis1, axis2))
 class SwapAxes(Op):
     """Interchange two axes (a view)."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, axis1, axis2):
@@ -126,10 +246,31 @@ def _torch_expand_dims(torch, x, axis):
     return x
 
 
-@register("expand_dims", numpy=np.expand_dims,
-          sample=lambda st: st.expand_dims_args(), torch=_torch_expand_dims)
+def _expand_dims_sample(strategies):
+    """``((x,), {axis})``: an int or a tuple of distinct positions in the result."""
+    st = strategies.st
+    arrays = strategies.arrays
+    shapes = strategies.shapes
+    MAX_DIMS = strategies.MAX_DIMS
+
+    @st.composite
+    def draw_case(draw):
+        x = draw(arrays(shapes(max_dims=3)))
+        count = draw(st.integers(1, MAX_DIMS - x.ndim + 1))
+        out_ndim = x.ndim + count
+        positions = draw(st.lists(st.integers(0, out_ndim - 1), min_size=count, max_size=count,
+                                  unique=True))
+        positions = [p - out_ndim if draw(st.booleans()) else p for p in positions]
+        axis = positions[0] if count == 1 and draw(st.booleans()) else tuple(positions)
+        return (x,), {"axis": axis}
+    return draw_case()
+
+
+@register("expand_dims", numpy=np.expand_dims, method="unsqueeze", aliases=("unsqueeze",),
+          sample=_expand_dims_sample, torch=_torch_expand_dims)
 class ExpandDims(Op):
     """Insert size-1 axes at ``axis`` (positions in the result, an int or a tuple)."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, axis):
@@ -143,11 +284,33 @@ class ExpandDims(Op):
         return (g.reshape(self.shape),)
 
 
+def _squeeze_sample(strategies):
+    """``((x,), kwargs)`` for squeeze: axis None (or omitted), or some of the size-1 axes."""
+    st, arrays, shapes = strategies.st, strategies.arrays, strategies.shapes
+
+    @st.composite
+    def draw_case(draw):
+        shape = draw(shapes(max_side=2))
+        x = draw(arrays(shape))
+        ones = [i for i, side in enumerate(shape) if side == 1]
+        choice = draw(st.sampled_from(["omitted", "none"] + (["int", "tuple"] if ones else [])))
+        if choice == "omitted":
+            return (x,), {}
+        if choice == "none":
+            return (x,), {"axis": None}
+        if choice == "int":
+            negative = draw(st.booleans())
+            return (x,), {"axis": draw(st.sampled_from(ones)) - (len(shape) if negative else 0)}
+        return (x,), {"axis": tuple(draw(st.lists(st.sampled_from(ones), min_size=1, unique=True)))}
+    return draw_case()
+
+
 @register("squeeze", method=True, numpy=np.squeeze,
-          sample=lambda st: st.squeeze_args(),
+          sample=_squeeze_sample,
           torch=lambda torch, x, axis=None: x.squeeze() if axis is None else x.squeeze(axis))
 class Squeeze(Op):
     """Remove size-1 axes: all of them, or those in ``axis`` (which must have size 1)."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, axis=None):
@@ -164,10 +327,25 @@ class Squeeze(Op):
         return (g.reshape(self.shape),)
 
 
-@register("flip", numpy=np.flip, sample=lambda st: st.flip_args(),
+def _flip_sample(strategies):
+    """``((x,), {axis})`` with axis None, an int or a tuple."""
+    st = strategies.st
+    arrays = strategies.arrays
+    shapes = strategies.shapes
+    axes_for = strategies.axes_for
+
+    @st.composite
+    def draw_case(draw):
+        x = draw(arrays(shapes()))
+        return (x,), {"axis": draw(axes_for(x.ndim))}
+    return draw_case()
+
+
+@register("flip", numpy=np.flip, sample=_flip_sample,
           torch=lambda torch, x, axis=None: torch.flip(x, normalize_axes(axis, x.ndim, "flip")))
 class Flip(Op):
     """Reverse the order of elements along ``axis`` (all axes when None); a view."""
+    is_view = True
     vjp_uses_values = False
 
     def forward(self, x, *, axis=None):
@@ -201,7 +379,29 @@ def _torch_pad(torch, x, pad_width, mode="constant", constant_values=0):
     return torch.nn.functional.pad(x, flat, mode=mode, value=constant_values)
 
 
-@register("pad", numpy=np.pad, sample=lambda st: st.pad_args(), torch=_torch_pad)
+def _pad_sample(strategies):
+    """``((x,), {pad_width, constant_values})`` in NumPy's pad_width forms."""
+    st, arrays, shapes = strategies.st, strategies.arrays, strategies.shapes
+
+    @st.composite
+    def draw_case(draw):
+        x = draw(arrays(shapes(min_dims=1, max_dims=3)))
+        width = st.integers(0, 2)
+        form = draw(st.sampled_from(["int", "pair", "per_axis"]))
+        if form == "int":
+            pad_width = draw(width)
+        elif form == "pair":
+            pad_width = (draw(width), draw(width))
+        else:
+            pad_width = tuple((draw(width), draw(width)) for _ in range(x.ndim))
+        kwargs = {"pad_width": pad_width}
+        if draw(st.booleans()):
+            kwargs["constant_values"] = draw(st.floats(-2.0, 2.0))
+        return (x,), kwargs
+    return draw_case()
+
+
+@register("pad", numpy=np.pad, sample=_pad_sample, torch=_torch_pad)
 class Pad(Op):
     """Pad with ``constant_values`` (the only mode supported: its gradient is a slice)."""
     vjp_uses_values = False
@@ -230,7 +430,25 @@ def _torch_repeat(torch, x, repeats, axis=None):
     return torch.repeat_interleave(x, counts, dim=axis)
 
 
-@register("repeat", method=True, numpy=np.repeat, sample=lambda st: st.repeat_args(),
+def _repeat_sample(strategies):
+    """``((x,), {repeats, axis})``: an int count or one count per element along axis."""
+    st, arrays, shapes = strategies.st, strategies.arrays, strategies.shapes
+
+    @st.composite
+    def draw_case(draw):
+        x = draw(arrays(shapes(max_dims=3)))
+        axis = draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1))) if x.ndim else None
+        length = x.size if axis is None else x.shape[axis]
+        if draw(st.booleans()):
+            repeats = draw(st.integers(0, 3))
+        else:
+            repeats = np.array(draw(st.lists(st.integers(0, 3), min_size=length, max_size=length)),
+                               dtype=np.int64)
+        return (x,), {"repeats": repeats, "axis": axis}
+    return draw_case()
+
+
+@register("repeat", method=True, numpy=np.repeat, sample=_repeat_sample,
           torch=_torch_repeat)
 class Repeat(Op):
     """Repeat each element ``repeats`` times (an int, or one count per element) along
@@ -277,7 +495,25 @@ def _tile_reps(reps):
     return reps
 
 
-@register("tile", numpy=np.tile, sample=lambda st: st.tile_args(),
+def _tile_sample(strategies):
+    """``((x,), {reps})`` with reps an int or a tuple shorter or longer than x.ndim."""
+    st = strategies.st
+    arrays = strategies.arrays
+    shapes = strategies.shapes
+    MAX_DIMS = strategies.MAX_DIMS
+
+    @st.composite
+    def draw_case(draw):
+        x = draw(arrays(shapes(max_dims=3, max_side=3)))
+        if draw(st.booleans()):
+            reps = draw(st.integers(1, 3))
+        else:
+            reps = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=MAX_DIMS)))
+        return (x,), {"reps": reps}
+    return draw_case()
+
+
+@register("tile", numpy=np.tile, sample=_tile_sample,
           torch=lambda torch, x, reps: torch.tile(x, _tile_reps(reps)))
 class Tile(Op):
     """Repeat the whole input ``reps`` times along each axis (NumPy's ``tile``)."""
@@ -316,8 +552,28 @@ def concatenate(arrays, axis=0):
     return apply(Concatenate, _as_sequence(arrays, "concatenate"), {"axis": axis})
 
 
-@register("concatenate", numpy=np.concatenate, function=concatenate,
-          sample=lambda st: st.concatenate_args(),
+def _concatenate_sample(strategies):
+    """``(([a, b, ...],), {axis})``: 1 to 3 arrays that agree except along ``axis``
+    (or flattened, axis None)."""
+    st, arrays, shapes = strategies.st, strategies.arrays, strategies.shapes
+
+    @st.composite
+    def draw_case(draw):
+        count = draw(st.integers(1, 3))
+        if draw(st.integers(0, 4)) == 0:
+            return (tuple(draw(arrays(shapes())) for _ in range(count)),), {"axis": None}
+        shape = list(draw(shapes(min_dims=1)))
+        axis = draw(st.integers(-len(shape), len(shape) - 1))
+        parts = []
+        for _ in range(count):
+            shape[axis] = draw(st.integers(1, 3))
+            parts.append(draw(arrays(tuple(shape))))
+        return (parts,), {"axis": axis}
+    return draw_case()
+
+
+@register("concatenate", numpy=np.concatenate, aliases=("cat",), function=concatenate,
+          sample=_concatenate_sample,
           torch=lambda torch, arrays, axis=0: torch.cat(
               [a.reshape(-1) for a in arrays] if axis is None else list(arrays), dim=axis or 0))
 class Concatenate(Op):
@@ -361,7 +617,19 @@ def stack(arrays, axis=0):
     return apply(Stack, _as_sequence(arrays, "stack"), {"axis": axis})
 
 
-@register("stack", numpy=np.stack, function=stack, sample=lambda st: st.stack_args(),
+def _stack_sample(strategies):
+    """``(([a, b, ...],), {axis})``: 1 to 3 arrays of one shape, axis in the result."""
+    st, arrays, shapes = strategies.st, strategies.arrays, strategies.shapes
+
+    @st.composite
+    def draw_case(draw):
+        shape = draw(shapes(max_dims=3))
+        parts = [draw(arrays(shape)) for _ in range(draw(st.integers(1, 3)))]
+        return (parts,), {"axis": draw(st.integers(-len(shape) - 1, len(shape)))}
+    return draw_case()
+
+
+@register("stack", numpy=np.stack, function=stack, sample=_stack_sample,
           torch=lambda torch, arrays, axis=0: torch.stack(list(arrays), dim=axis))
 class Stack(Op):
     """Join same-shaped arrays along a new ``axis``; input i's gradient is ``g[..., i, ...]``."""
@@ -387,7 +655,26 @@ def _torch_split(torch, x, indices_or_sections, axis=0):
     return list(torch.tensor_split(x, indices_or_sections, dim=axis))
 
 
-@register("split", numpy=np.split, sample=lambda st: st.split_args(), torch=_torch_split)
+def _split_sample(strategies):
+    """``((x, indices_or_sections), {axis})``: a divisor of the axis length, or cut points
+    (sorted, possibly repeated or past the end, as NumPy allows)."""
+    st, arrays, shapes = strategies.st, strategies.arrays, strategies.shapes
+
+    @st.composite
+    def draw_case(draw):
+        shape = draw(shapes(min_dims=1))
+        x = draw(arrays(shape))
+        axis = draw(st.integers(-len(shape), len(shape) - 1))
+        length = shape[axis]
+        if draw(st.booleans()):
+            sections = draw(st.sampled_from([d for d in range(1, length + 1) if length % d == 0]))
+        else:
+            sections = sorted(draw(st.lists(st.integers(0, length + 1), max_size=3)))
+        return (x, sections), {"axis": axis}
+    return draw_case()
+
+
+@register("split", numpy=np.split, sample=_split_sample, torch=_torch_split)
 def split(ary, indices_or_sections, axis=0):
     """Split ``ary`` into a list of sub-arrays along ``axis``, as NumPy's ``split``: an int
     N gives N equal parts (ValueError if the axis does not divide), a sequence of
@@ -411,5 +698,3 @@ def split(ary, indices_or_sections, axis=0):
 (reshape, transpose, broadcast_to, swapaxes, expand_dims, squeeze, flip, pad, repeat,
  tile) = functions("reshape", "transpose", "broadcast_to", "swapaxes", "expand_dims", "squeeze",
                    "flip", "pad", "repeat", "tile")
-from .reduce import normalize_axes  # noqa: E402
-from .index import scatter_add  # noqa: E402

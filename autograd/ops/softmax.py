@@ -6,6 +6,9 @@ registered functions only, so they are differentiable again.
 import numpy as np
 
 from ..op import Op, register
+from .axes import normalize_axes
+from .elementwise import exp
+from .reduce import sum
 
 
 def _floating(x):
@@ -14,7 +17,20 @@ def _floating(x):
     return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
-@register("softmax", sample=lambda st: st.softmax_args(),
+def _softmax_sample(strategies):
+    """``((x,), {axis})`` with ndim >= 1 (axis omitted sometimes: the default -1)."""
+    st, arrays, shapes = strategies.st, strategies.arrays, strategies.shapes
+
+    @st.composite
+    def draw_case(draw):
+        x = draw(arrays(shapes(min_dims=1), low=-5.0, high=5.0))
+        if draw(st.booleans()):
+            return (x,), {}
+        return (x,), {"axis": draw(st.integers(-x.ndim, x.ndim - 1))}
+    return draw_case()
+
+
+@register("softmax", sample=_softmax_sample,
           torch=lambda torch, x, axis=-1: torch.softmax(x, dim=axis))
 class Softmax(Op):
     """exp(x) / sum(exp(x)) along ``axis`` (default -1), computed from x - max(x)."""
@@ -32,7 +48,7 @@ class Softmax(Op):
         return (out * (g - sum(g * out, axis=self.axis, keepdims=True)),)
 
 
-@register("log_softmax", sample=lambda st: st.softmax_args(),
+@register("log_softmax", sample=_softmax_sample,
           torch=lambda torch, x, axis=-1: torch.log_softmax(x, dim=axis))
 class LogSoftmax(Op):
     """x - logsumexp(x) along ``axis`` (default -1), computed from x - max(x)."""
@@ -48,6 +64,3 @@ class LogSoftmax(Op):
         # J^T g = g - softmax(x) * sum(g) along the axis, with softmax = exp(out)
         return (g - exp(out) * sum(g, axis=self.axis, keepdims=True),)
 
-
-from .elementwise import exp  # noqa: E402
-from .reduce import normalize_axes, sum  # noqa: E402

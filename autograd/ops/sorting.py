@@ -9,9 +9,9 @@ import numpy as np
 
 from ..op import Op, functions, register, value_of
 from ..tensor import Tensor
-from .axes import axis_in_range
+from .axis_checks import axis_in_range
 from .gather import along_axis_index
-from .reduce import normalize_axes
+from .axes import normalize_axes
 
 
 def _array(x):

@@ -5,6 +5,14 @@ import numpy as np
 
 from autograd import Tensor
 
+from ..init import default_generator
+
+
+def shuffle_generator(seed):
+    """A generator seeded with ``seed``, or autograd's default one (``nn.manual_seed``)
+    when ``seed`` is None, so that one seed makes every shuffle reproducible."""
+    return np.random.default_rng(seed) if seed is not None else default_generator()
+
 
 def train_test_split(*arrays, test_size=0.25, stratify=None, shuffle=True, seed=None):
     """Split equally long arrays into random train and test parts, as scikit-learn does.
@@ -15,7 +23,8 @@ def train_test_split(*arrays, test_size=0.25, stratify=None, shuffle=True, seed=
         stratify: class labels (usually ``y``); each class then keeps its share of the
             samples in both parts, within one sample, and appears in both.
         shuffle: shuffle before splitting; without it the last samples are the test part.
-        seed: seed of the shuffle, for a reproducible split.
+        seed: seed of the shuffle, for a reproducible split (default: autograd's
+            generator, so ``nn.manual_seed`` makes the split reproducible too).
 
     Returns:
         ``[a_train, a_test, b_train, b_test, ...]``: two parts per input, each of the
@@ -30,7 +39,7 @@ def train_test_split(*arrays, test_size=0.25, stratify=None, shuffle=True, seed=
         raise ValueError("train_test_split: expected at least one array, got none")
     n = _common_length(arrays, "train_test_split")
     n_test = _test_count(test_size, n)
-    rng = np.random.default_rng(seed)
+    rng = shuffle_generator(seed)
     if stratify is not None:
         if not shuffle:
             raise ValueError("train_test_split: stratify needs shuffle=True")
@@ -53,7 +62,7 @@ class KFold:
     Args:
         n_splits: number of folds k (an int >= 2).
         shuffle: shuffle the samples before cutting them into folds.
-        seed: seed of that shuffle.
+        seed: seed of that shuffle (default: autograd's generator, ``nn.manual_seed``).
     """
 
     def __init__(self, n_splits=5, shuffle=False, seed=None):
@@ -67,7 +76,7 @@ class KFold:
     def split(self, X, y=None):
         """Yield ``(train_indices, test_indices)`` for each fold; ``y`` is only length-checked."""
         n = self._length(X, y)
-        order = np.random.default_rng(self.seed).permutation(n) if self.shuffle else np.arange(n)
+        order = shuffle_generator(self.seed).permutation(n) if self.shuffle else np.arange(n)
         yield from _folds(order, _contiguous_folds(n, self.n_splits), self.n_splits)
 
     def _length(self, X, y):
@@ -105,7 +114,7 @@ class StratifiedKFold(KFold):
             raise ValueError(f"StratifiedKFold.split: y: class {cls!r} has {count} sample(s), "
                              f"fewer than n_splits={self.n_splits}, so it would be missing "
                              f"from some folds")
-        rng = np.random.default_rng(self.seed)
+        rng = shuffle_generator(self.seed)
         # Laying the classes end to end and dealing positions round-robin gives each
         # class (a contiguous run) floor or ceil of its share in every fold.
         order = np.concatenate([_maybe_shuffled(np.flatnonzero(labels == c), self.shuffle, rng)

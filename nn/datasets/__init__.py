@@ -7,7 +7,7 @@
 - ``logic_gate``/``xor``, ``two_moons``, ``spirals``, ``random_points``: seeded generators.
 - ``read_idx``/``write_idx`` and ``download`` (verified, atomic) for your own files.
 """
-from .download import ChecksumError, cache_dir, download
+from .download import ChecksumError, DownloadError, cache_dir, download
 from .idx import IDXFormatError, read_idx, write_idx
 from .iris import IRIS_CLASSES, IRIS_FEATURES, iris
 from .mnist import (FASHION_MNIST_CLASSES, DatasetNotFoundError, IDXDataset, IDXFile,
@@ -18,4 +18,17 @@ from .synthetic import logic_gate, random_points, spirals, two_moons, xor
 __all__ = ["fashion_mnist", "mnist", "mnist1d", "iris", "logic_gate", "xor", "two_moons",
            "spirals", "random_points", "read_idx", "write_idx", "download", "cache_dir",
            "load_idx_dataset", "IDXDataset", "IDXFile", "IDXFormatError", "ChecksumError",
-           "DatasetNotFoundError", "FASHION_MNIST_CLASSES", "IRIS_CLASSES", "IRIS_FEATURES"]
+           "DownloadError", "DatasetNotFoundError", "FASHION_MNIST_CLASSES", "IRIS_CLASSES",
+           "IRIS_FEATURES"]
+
+LOADERS = ("fashion_mnist", "mnist", "mnist1d", "iris", "logic_gate", "xor", "two_moons",
+           "spirals", "random_points")
+
+
+def __getattr__(name):
+    """An unknown name: say which data sets there are (and the closest one)."""
+    import difflib
+    close = difflib.get_close_matches(name, __all__, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise AttributeError(f"nn.datasets has no data set {name!r}; {hint}the data sets are: "
+                         f"{', '.join(LOADERS)} (and read_idx for your own IDX files)")

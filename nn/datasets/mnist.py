@@ -1,6 +1,7 @@
 """MNIST and Fashion-MNIST from IDX files: found locally, or downloaded and verified.
 
-Each file is looked for, in order, in ``root`` (if given), in the user cache
+Given ``root``, files are read from that folder only (and downloaded into it), as
+torchvision does. Without it each file is looked for, in order, in the user cache
 (``~/.cache/numpy-autograd/<name>``, see ``cache_dir``) and in system folders (Debian's
 ``dataset-fashion-mnist`` package installs to ``/usr/share/datasets/fashion-mnist``). A
 missing file is downloaded from the official mirrors into ``root`` or the cache, and
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import ChecksumError, cache_dir, download as download_file, sha256_of
+from .download import (ChecksumError, DownloadError, cache_dir, download as download_file,
+                       sha256_of)
 from .idx import read_idx
 
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
@@ -80,7 +82,8 @@ def fashion_mnist(root=None, *, download=True, normalize=False, flatten=False):
     """Fashion-MNIST (Zalando, MIT licence): 60,000 training and 10,000 test 28x28 images.
 
     Args:
-        root: a folder to look in first, and to download into (default: the user cache).
+        root: the folder to read the files from and download them into; when given,
+            only it is searched (default: the user cache, then system folders).
         download: fetch missing files from the official mirrors (SHA-256 checked).
         normalize: return float32 pixels in [0, 1] instead of uint8 in [0, 255].
         flatten: return images as rows of 784 pixels instead of 28x28.
@@ -135,15 +138,23 @@ def locate(spec, entry, root=None, download=True, timeout=30.0):
                 return path
     searched = ", ".join(str(folder) for folder, _ in _search_order(spec, root, cache))
     if not download:
+        hint = ""
+        if root is not None:
+            where = ", ".join(str(folder) for folder, _ in _search_order(spec, None, cache))
+            missing = "" if Path(root).is_dir() else " (no such folder)"
+            hint = f"; root={os.fspath(root)!r}{missing} is the only folder searched when " \
+                   f"given: pass root=None to use {where}"
         raise DatasetNotFoundError(f"{spec.name}: {entry.filename} is not in {searched}, and "
-                                   f"download=False")
+                                   f"download=False{hint}")
     target = Path(root) if root is not None else cache
     failures = []
     for mirror in spec.mirrors:
         url = mirror + entry.filename
         try:
             return download_file(url, target / entry.filename, entry.sha256, timeout=timeout)
-        except (OSError, ChecksumError) as err:
+        except DownloadError as err:
+            failures.append(f"{url}: {err.reason}")
+        except ChecksumError as err:
             failures.append(f"{url}: {err}")
     hint = (" (on Debian/Ubuntu: apt install dataset-fashion-mnist)"
             if spec.system_dirs else "")
@@ -153,7 +164,6 @@ def locate(spec, entry, root=None, download=True, timeout=30.0):
 
 
 def _search_order(spec, root, cache):
-    folders = [] if root is None else [(os.fspath(root), False)]
-    folders.append((cache, True))
-    folders += [(folder, False) for folder in spec.system_dirs]
-    return folders
+    if root is not None:
+        return [(os.fspath(root), False)]  # the user said where: look nowhere else
+    return [(cache, True)] + [(folder, False) for folder in spec.system_dirs]

@@ -2,7 +2,8 @@
 from .. import functional as F
 from ..module import Module
 from ..ops.windows import pair
-from .linear import add_affine_parameters, check_size, input_shape, reset_affine
+from ..validation import boolean, positive_int
+from .linear import add_affine_parameters, check_dtype, check_size, input_shape, reset_affine
 
 
 class Conv2d(Module):
@@ -17,6 +18,10 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
         super().__init__()
+        in_channels = positive_int("Conv2d", "in_channels", in_channels)
+        out_channels = positive_int("Conv2d", "out_channels", out_channels)
+        groups = positive_int("Conv2d", "groups", groups)
+        bias = boolean("Conv2d", "bias", bias)
         if padding_mode != "zeros":
             raise ValueError(f"Conv2d: only padding_mode='zeros' is supported, "
                              f"got {padding_mode!r}")
@@ -53,6 +58,7 @@ class Conv2d(Module):
         layout = "(N, {}, H, W)" if len(shape) == 4 else "({}, H, W)"
         check_size(self, x, len(shape) - 3, self.in_channels,
                    f"{self.in_channels} channels, shape " + layout.format(self.in_channels))
+        check_dtype(self, x, self.weight)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 

@@ -1,6 +1,7 @@
 """Dropout: inverted dropout in training, the identity in eval mode."""
 from .. import functional as F
 from ..module import Module
+from ..validation import boolean, probability
 
 
 class Dropout(Module):
@@ -10,9 +11,8 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
+        self.p = probability("Dropout", "p", p)
+        self.inplace = boolean("Dropout", "inplace", inplace)
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)

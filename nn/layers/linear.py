@@ -9,6 +9,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from ..validation import boolean, positive_int
 
 
 def input_shape(x):
@@ -22,6 +23,22 @@ def check_size(module, x, axis, expected, description):
     if len(shape) <= (axis if axis >= 0 else -axis - 1) or shape[axis] != expected:
         raise ValueError(f"{module._error_name()} expected input with {description}, "
                          f"got shape {shape}")
+
+
+def check_dtype(module, x, weight):
+    """Raise TypeError naming the module's path when ``x`` is not of the parameters' dtype.
+
+    PyTorch refuses such a mix too; silently promoting would run a float32 model in
+    float64 (NumPy arrays are float64 by default), twice as slow, with float64 outputs."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype != weight.dtype:
+        raise TypeError(f"{module._error_name()}: input dtype {dtype} does not match the "
+                        f"layer's {weight.dtype} parameters; convert the input "
+                        f"(x.astype(np.{weight.dtype})) or the model (model.to(np.{dtype}))"
+                        if dtype.kind == "f" else
+                        f"{module._error_name()}: input dtype {dtype} does not match the "
+                        f"layer's {weight.dtype} parameters; convert the input "
+                        f"(x.astype(np.{weight.dtype}))")
 
 
 def add_affine_parameters(module, weight_shape, bias, dtype):
@@ -55,7 +72,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = positive_int("Linear", "in_features", in_features)
+        self.out_features = positive_int("Linear", "out_features", out_features)
+        bias = boolean("Linear", "bias", bias)
         add_affine_parameters(self, (self.out_features, self.in_features), bias, dtype)
         self.reset_parameters()
 
@@ -66,9 +85,16 @@ class Linear(Module):
     def forward(self, x):
         shape = input_shape(x)
         if not shape or shape[-1] != self.in_features:
-            check_size(self, x, -1, self.in_features, f"last dimension {self.in_features}")
+            description = f"last dimension {self.in_features}"
+            if len(shape) >= 3 and math.prod(shape[1:]) == self.in_features:
+                description += (f" (images of shape {shape[1:]}? flatten them first: "
+                                f"nn.Flatten() before this layer, or x.reshape(len(x), -1))")
+            check_size(self, x, -1, self.in_features, description)
         parameters = self._parameters  # read once: this runs every step
-        return F.linear(x, parameters["weight"], parameters["bias"])
+        weight = parameters["weight"]
+        if getattr(x, "dtype", None) != weight.dtype:
+            check_dtype(self, x, weight)
+        return F.linear(x, weight, parameters["bias"])
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -7,6 +7,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from ..validation import boolean, non_negative_float, positive_int, probability
 from .linear import check_size, input_shape
 
 
@@ -27,6 +28,12 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, dtype=None, *, bias=True):
         super().__init__()
+        owner = type(self).__name__
+        num_features = positive_int(owner, "num_features", num_features)
+        eps = non_negative_float(owner, "eps", eps)
+        momentum = None if momentum is None else probability(owner, "momentum", momentum)
+        affine = boolean(owner, "affine", affine)
+        track_running_stats = boolean(owner, "track_running_stats", track_running_stats)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
@@ -111,9 +118,15 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, (int, np.integer)):
-            normalized_shape = (int(normalized_shape),)
-        self.normalized_shape = tuple(normalized_shape)
+        if isinstance(normalized_shape, (int, np.integer, bool, float)):
+            normalized_shape = (normalized_shape,)
+        if not isinstance(normalized_shape, (tuple, list)) or not normalized_shape:
+            raise TypeError(f"LayerNorm: normalized_shape must be a positive integer or a "
+                            f"non-empty tuple of them, got {normalized_shape!r}")
+        self.normalized_shape = tuple(positive_int("LayerNorm", "normalized_shape", size)
+                                      for size in normalized_shape)
+        eps = non_negative_float("LayerNorm", "eps", eps)
+        elementwise_affine = boolean("LayerNorm", "elementwise_affine", elementwise_affine)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         if elementwise_affine:

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from autograd import Tensor, exp, sigmoid, tanh
-from autograd.op import Op, functions, register, value_of
+from autograd.extend import Op, functions, register, value_of
 
 _erf_impl = None
 

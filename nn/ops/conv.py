@@ -9,7 +9,7 @@ group; the input gradient scatters them back (col2im).
 """
 import numpy as np
 
-from autograd.op import Op, functions, register
+from autograd.extend import Op, functions, register
 
 from .windows import Geometry, check_input, padding4, pair
 

@@ -6,16 +6,18 @@ the row at ``padding_idx`` receives no gradient.
 """
 import numpy as np
 
-from autograd.op import Op, functions, register
+from autograd.extend import Op, functions, register
 
 
 def _check_indices(indices, num_embeddings, op):
     indices = np.asarray(indices)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be integers, got dtype {indices.dtype}")
-    if indices.size and (indices.min() < -num_embeddings or indices.max() >= num_embeddings):
-        bad = indices.min() if indices.min() < -num_embeddings else indices.max()
-        raise IndexError(f"{op}: index {int(bad)} is out of range for {num_embeddings} embeddings")
+    # Negative indices are refused, as PyTorch refuses them (no wrap-around lookup).
+    if indices.size and (indices.min() < 0 or indices.max() >= num_embeddings):
+        bad = indices.min() if indices.min() < 0 else indices.max()
+        raise IndexError(f"{op}: index {int(bad)} is out of range for {num_embeddings} "
+                         f"embeddings (expected 0 <= index < {num_embeddings})")
     return indices
 
 

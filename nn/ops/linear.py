@@ -1,7 +1,7 @@
 """The affine map of Linear as one op: x @ weight.T + bias."""
 import numpy as np
 
-from autograd.op import Op, functions, register
+from autograd.extend import Op, functions, register
 
 
 def _linear_sample(strategies):

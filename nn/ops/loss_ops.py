@@ -13,8 +13,8 @@ plain backward, where everything is an ndarray.
 """
 import numpy as np
 
-from autograd.op import Op, functions, register
-from autograd.tensor import Tensor
+from autograd.extend import Op, functions, register
+from autograd import Tensor
 
 # PyTorch clamps log(p) and log(1 - p) at -100 in binary_cross_entropy, and divides
 # its gradient by max(p * (1 - p), 1e-12).

@@ -13,7 +13,7 @@ second derivatives are exact.
 import numpy as np
 
 from autograd import Tensor, sqrt
-from autograd.op import Op, functions, register
+from autograd.extend import Op, functions, register
 
 
 def _normalize(x, axes, eps):

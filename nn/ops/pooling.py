@@ -6,7 +6,7 @@ adjoint of unfold, so they stay differentiable under ``create_graph=True``.
 import numpy as np
 
 from autograd import broadcast_to
-from autograd.op import Op, functions, register
+from autograd.extend import Op, functions, register
 
 from .unfold import fold
 from .windows import Geometry, check_input, pair

@@ -5,7 +5,7 @@ for its VJPs.
 """
 import numpy as np
 
-from autograd.op import Op, functions, register
+from autograd.extend import Op, functions, register
 
 from .windows import Geometry, check_input, padding4, pair
 

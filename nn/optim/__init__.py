@@ -6,7 +6,7 @@
 from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
-from .clip import clip_grad_norm_, clip_grad_value_
+from ..utils.clip_grad import clip_grad_norm_, clip_grad_value_  # also nn.utils, as in PyTorch
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD

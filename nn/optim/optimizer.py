@@ -13,9 +13,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from autograd.grad_mode import enable_grad, no_grad
-from autograd.inplace import bump_version
-from autograd.tensor import Tensor
+from autograd import enable_grad, no_grad
+from autograd.extend import bump_version
+from autograd import Tensor
 
 
 def check_non_negative(owner, **values):

@@ -7,6 +7,8 @@ when there is validation data, and ``lr``.
 import csv
 import math
 import os
+import string
+import warnings
 
 import numpy as np
 
@@ -20,23 +22,26 @@ class TrainingContext:
     """What callbacks may read or set while ``fit`` runs.
 
     Attributes: ``model``, ``optimizer``, ``epochs``, ``steps_per_epoch``, ``log_keys``
-    (the names every epoch's logs will hold, known before training starts) and
-    ``stop_training`` (set it to True to end training after the current epoch).
+    (the names every epoch's logs will hold, known before training starts),
+    ``stop_training`` (set it to True to end training after the current epoch) and
+    ``verbose`` (fit's).
     """
 
-    def __init__(self, model, optimizer, epochs, steps_per_epoch, log_keys):
+    def __init__(self, model, optimizer, epochs, steps_per_epoch, log_keys, verbose=0):
         self.model = model
         self.optimizer = optimizer
         self.epochs = epochs
         self.steps_per_epoch = steps_per_epoch
         self.log_keys = tuple(log_keys)
         self.stop_training = False
+        self.verbose = verbose
 
 
 class Callback:
     """Base class: override any of the ``on_*`` hooks; ``self.context`` is set by ``fit``."""
 
     context = None
+    verbose = 0
 
     def set_context(self, context):
         self.context = context
@@ -44,6 +49,12 @@ class Callback:
     @property
     def model(self):
         return self.context.model
+
+    def say(self, message):
+        """Print ``message`` when this callback's ``verbose`` (None: fit's) asks for it."""
+        verbose = self.context.verbose if self.verbose is None and self.context else self.verbose
+        if verbose:
+            print(message, flush=True)
 
     def on_train_begin(self, logs=None):
         pass
@@ -138,6 +149,8 @@ class EarlyStopping(_Monitored):
         min_delta: smallest change that counts as an improvement.
         mode: ``"min"``, ``"max"`` or ``"auto"`` (max for accuracy-like names).
         restore_best_weights: when training ends, load the weights of the best epoch.
+        verbose: say when and why training stopped and which epoch's weights were
+            restored (None: when ``fit`` is verbose; 0 never; 1 always).
 
     Attributes: ``best`` (value), ``best_epoch``, ``stopped_epoch`` (None if it never
     stopped training).
@@ -147,8 +160,9 @@ class EarlyStopping(_Monitored):
     """
 
     def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
-                 restore_best_weights=False):
+                 restore_best_weights=False, verbose=None):
         super().__init__(monitor, mode, min_delta)
+        self.verbose = verbose
         if patience < 0:
             raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
         self.patience = int(patience)
@@ -174,8 +188,56 @@ class EarlyStopping(_Monitored):
             self.context.stop_training = True
 
     def on_train_end(self, logs=None):
+        if self.stopped_epoch is not None:
+            self.say(f"EarlyStopping: stopped after epoch {self.stopped_epoch + 1}: "
+                     f"{self.monitor} did not improve for {self.wait} epoch(s) "
+                     f"(best {self.best:.4f} at epoch {self.best_epoch + 1})"
+                     if self.best_epoch is not None else
+                     f"EarlyStopping: stopped after epoch {self.stopped_epoch + 1}: "
+                     f"{self.monitor} was never finite")
         if self.restore_best_weights and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
+            self.say(f"EarlyStopping: restored the weights of epoch {self.best_epoch + 1}, the "
+                     f"best {self.monitor} ({self.best:.4f})")
+
+
+def path_template_fields(path):
+    """The field names of a ``str.format`` path template such as ``"ckpt-{epoch:02d}.npz"``.
+
+    Raises ValueError (naming the path) for a template ``str.format`` cannot fill from
+    keyword arguments: unbalanced braces, positional (``{}``, ``{0}``) or compound
+    (``{a.b}``, ``{a[0]}``) fields, or a format spec that a number does not accept.
+    Literal braces are written doubled: ``{{`` and ``}}``.
+    """
+    try:
+        parts = list(string.Formatter().parse(path))
+    except ValueError as err:
+        raise ValueError(f"ModelCheckpoint: path {path!r} is not a valid template ({err}); "
+                         f"write literal braces as {{{{ and }}}}") from None
+    fields = []
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if not name.isidentifier():
+            raise ValueError(f"ModelCheckpoint: path {path!r} has the field {{{name}}}; fields "
+                             f"must name a logged value, e.g. {{epoch}} or {{val_loss:.3f}} "
+                             f"(write literal braces as {{{{ and }}}})")
+        if spec and "{" not in spec and not _accepts_a_number(spec):
+            raise ValueError(f"ModelCheckpoint: path {path!r} has the field {{{name}:{spec}}}, "
+                             f"whose format spec {spec!r} fits neither an int nor a float")
+        fields.append(name)
+    return tuple(dict.fromkeys(fields))
+
+
+def _accepts_a_number(spec):
+    """Whether ``format(value, spec)`` works for an int or a float (logged values are numbers)."""
+    for value in (1, 0.5):
+        try:
+            format(value, spec)
+            return True
+        except (ValueError, TypeError):
+            pass
+    return False
 
 
 class ModelCheckpoint(_Monitored):
@@ -190,6 +252,8 @@ class ModelCheckpoint(_Monitored):
         mode: ``"min"``, ``"max"`` or ``"auto"``.
         save_optimizer: also save the optimizer's state, to resume training
             (``nn.load(path, with_optimizer=True)``).
+        verbose: say what was saved and why (None: when ``fit`` is verbose; 0 never;
+            1 always).
 
     ``nn.save`` writes a temporary file and renames it over ``path``, so an interrupted
     save never replaces the previous best file with a partial one. Attributes: ``best``,
@@ -197,9 +261,11 @@ class ModelCheckpoint(_Monitored):
     """
 
     def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto",
-                 save_optimizer=False):
+                 save_optimizer=False, verbose=None):
         super().__init__(monitor, mode, 0.0)
+        self.verbose = verbose
         self.path = os.fspath(path)
+        self.fields = path_template_fields(self.path)
         self.save_best_only = bool(save_best_only)
         self.save_optimizer = bool(save_optimizer)
         self.last_saved = None
@@ -209,16 +275,64 @@ class ModelCheckpoint(_Monitored):
             super().on_train_begin(logs)
 
     def on_epoch_end(self, epoch, logs=None):
+        reason = ""
         if self.save_best_only:
-            if not self.improved(logs.get(self.monitor)):
+            value = logs.get(self.monitor)
+            if not self.improved(value):
+                self.say(f"ModelCheckpoint: epoch {epoch + 1}: {self.monitor} did not improve "
+                         f"from {self.best:.4f}; not saved")
                 return
-            self.best, self.best_epoch = logs[self.monitor], epoch
-        path = self.path.format(epoch=epoch + 1, **logs)
+            reason = f"{self.monitor} improved from {self.best:.4f} to {value:.4f}, "
+            self.best, self.best_epoch = value, epoch
+        values = {**logs, "epoch": epoch + 1}
+        missing = [name for name in self.fields if name not in values]
+        if missing:
+            raise KeyError(f"ModelCheckpoint: path {self.path!r} names {', '.join(missing)}, "
+                           f"which the logs of epoch {epoch + 1} do not hold (they hold "
+                           f"{', '.join(sorted(values))})")
+        path = self.path.format(**values)
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
         optimizer = self.context.optimizer if self.save_optimizer else None
         save(self.model.state_dict(), path, optimizer=optimizer)
         self.last_saved = path
+        self.say(f"ModelCheckpoint: epoch {epoch + 1}: {reason}saved the model to {path}")
+
+
+class TerminateOnNaN(Callback):
+    """Stop training at the first batch whose loss is NaN or infinite, with a warning
+    that names the epoch and batch and suggests ``detect_anomaly``.
+
+    ``fit`` adds one unless ``terminate_on_nan=False`` (or you pass your own). The
+    step of that batch has already updated the weights, so they may hold NaN/Inf.
+    Attributes: ``stopped_epoch``, ``stopped_batch`` (from 0; None if it never stopped).
+    """
+
+    def __init__(self):
+        self.stopped_epoch = self.stopped_batch = None
+        self.epoch = 0
+
+    def on_train_begin(self, logs=None):
+        self.stopped_epoch = self.stopped_batch = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        loss = logs.get("loss") if logs else None
+        if loss is None or math.isfinite(loss):
+            return
+        self.stopped_epoch, self.stopped_batch = self.epoch, batch
+        self.context.stop_training = True
+        warnings.warn(
+            f"fit: the loss is {loss} at epoch {self.epoch + 1}/{self.context.epochs}, batch "
+            f"{batch + 1}/{self.context.steps_per_epoch}; training stopped "
+            f"(terminate_on_nan=True). "
+            f"To find the op that made it, run one step by hand under "
+            f"`with autograd.detect_anomaly():` (loss = loss_fn(model(x), y); loss.backward()); "
+            f"a smaller learning rate, normalised inputs or gradient clipping often cure it. "
+            f"Pass terminate_on_nan=False to train on anyway.",
+            RuntimeWarning, stacklevel=2)
 
 
 

@@ -8,14 +8,15 @@ from autograd import Tensor, enable_grad, no_grad
 from ..data.dataset import Subset, TensorDataset
 from ..data.loader import DataLoader, check_batch_size
 from ..data.split import train_test_split
-from .callbacks import Callback, History, LRSchedulerCallback, TrainingContext
+from .arguments import check_epochs, check_model_and_loss, check_optimizer
+from .callbacks import Callback, History, LRSchedulerCallback, TerminateOnNaN, TrainingContext
 from .metrics import get_metric
 from .progress import ProgressLogger
 
 
 def fit(model, loss_fn, optimizer, train_data, epochs=1, batch_size=32, *, validation_data=None,
         validation_split=None, metrics=("accuracy",), callbacks=(), verbose=1, shuffle=True,
-        seed=None, scheduler=None):
+        seed=None, scheduler=None, terminate_on_nan=True):
     """Train ``model`` for ``epochs`` passes over ``train_data``; return a ``History``.
 
     Args:
@@ -38,8 +39,16 @@ def fit(model, loss_fn, optimizer, train_data, epochs=1, batch_size=32, *, valid
         verbose: 0 silent, 1 progress bar (tqdm on a terminal) or lines, 2 lines.
         shuffle: reshuffle the training samples every epoch.
         seed: seed of the shuffles and of ``validation_split``, for reproducible runs.
+            Without it they draw from autograd's generator, so ``nn.manual_seed(s)``
+            before building the model makes the whole run reproducible.
         scheduler: an ``nn.optim.lr_scheduler`` scheduler stepped after every epoch
             (``ReduceLROnPlateau`` with ``val_loss``, or ``loss`` without validation).
+        terminate_on_nan: stop at the first NaN/Inf batch loss, with a warning naming
+            the epoch and batch (a ``TerminateOnNaN`` callback); False trains on.
+
+    The model is left in eval mode (Dropout off, BatchNorm on its running statistics),
+    ready for ``evaluate``/``predict`` or plain calls; call ``model.train()`` before
+    training it by hand.
 
     Returns:
         History: ``history.history[key]`` lists one value per epoch for ``loss``, each
@@ -50,13 +59,17 @@ def fit(model, loss_fn, optimizer, train_data, epochs=1, batch_size=32, *, valid
         the end of the epoch.
 
     Raises:
+        TypeError: arguments in the wrong order or of the wrong kind (a loss class
+            instead of an instance, X and y passed separately instead of as one tuple).
         ValueError: X and y of different lengths, ``batch_size`` or ``epochs`` below 1,
             ``validation_split`` outside (0, 1) or together with ``validation_data``, an
-            unknown metric name, or a callback monitoring a value that is not logged.
+            unknown metric name, a callback monitoring a value that is not logged, or an
+            optimizer that holds none of the model's trainable parameters.
     """
+    check_model_and_loss("fit", model, loss_fn)
+    check_optimizer(model, optimizer)
+    check_epochs(epochs)
     batch_size = check_batch_size(batch_size, "fit")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"fit: epochs must be an integer >= 1, got {epochs!r}")
     metric_fns = _metrics(metrics)
     train_set, validation_set = _split(train_data, validation_data, validation_split, seed)
     loader = _loader(train_set, batch_size, shuffle, seed, "train_data")
@@ -72,20 +85,24 @@ def fit(model, loss_fn, optimizer, train_data, epochs=1, batch_size=32, *, valid
                             f"{type(callback).__name__}")
     if scheduler is not None:
         callbacks.append(LRSchedulerCallback(scheduler))
-    history = History()
-    callbacks = [history] + callbacks + [ProgressLogger(verbose)]
+    if terminate_on_nan and not any(isinstance(c, TerminateOnNaN) for c in callbacks):
+        callbacks.append(TerminateOnNaN())
+    history, progress = History(), ProgressLogger(verbose)
+    # Progress first, so that what callbacks print follows the epoch's line.
+    callbacks = [history, progress] + callbacks
 
     names = ["loss"] + list(metric_fns)
     validation_names = [f"val_{n}" for n in names] if validation_loader is not None else []
     log_keys = names + validation_names + ["lr"]
-    context = TrainingContext(model, optimizer, int(epochs), len(loader), log_keys)
+    context = TrainingContext(model, optimizer, int(epochs), len(loader), log_keys,
+                              verbose=verbose)
     for callback in callbacks:
         callback.set_context(context)
     _call(callbacks, "on_train_begin", {})
     for epoch in range(int(epochs)):
         _call(callbacks, "on_epoch_begin", epoch, {})
         learning_rate = float(optimizer.param_groups[0]["lr"])
-        logs = _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks)
+        logs = _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, context)
         if validation_loader is not None:
             results = _evaluate(model, loss_fn, validation_loader, metric_fns)
             logs.update({f"val_{name}": value for name, value in results.items()})
@@ -93,7 +110,9 @@ def fit(model, loss_fn, optimizer, train_data, epochs=1, batch_size=32, *, valid
         _call(callbacks, "on_epoch_end", epoch, logs)
         if context.stop_training:
             break
+    model.eval()  # ready for evaluate/predict and plain calls
     _call(callbacks, "on_train_end", {})
+    progress.report_eval_mode()
     return history
 
 
@@ -107,10 +126,12 @@ def evaluate(model, loss_fn, data, batch_size=256, metrics=("accuracy",)):
     Returns:
         ``{"loss": ..., "<metric>": ...}``; the loss is the batch-size weighted mean.
     """
+    if loss_fn is not None:
+        check_model_and_loss("evaluate", model, loss_fn)
     metric_fns = _metrics(metrics)
-    loader = _loader(_dataset(data, "data"), check_batch_size(batch_size, "evaluate"),
-                     False, None, "data")
-    return _evaluate(model, loss_fn, loader, metric_fns)
+    loader = _loader(_dataset(data, "data", "evaluate"), check_batch_size(batch_size, "evaluate"),
+                     False, None, "data", "evaluate")
+    return _evaluate(model, loss_fn, loader, metric_fns, "evaluate")
 
 
 def predict(model, X, batch_size=256):
@@ -131,11 +152,11 @@ def predict(model, X, batch_size=256):
 
 
 # --- the loop --------------------------------------------------------------------------------
-def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks):
+def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, context):
     model.train()
     loss_sum, seen, outputs, targets = 0.0, 0, [], []
     with enable_grad():
-        for step, (inputs, target) in enumerate(_pairs(loader)):
+        for step, (inputs, target) in enumerate(_pairs(loader, "fit")):
             _call(callbacks, "on_batch_begin", step, {})
             optimizer.zero_grad()
             output = model(inputs)
@@ -149,15 +170,17 @@ def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks):
                 outputs.append(_value(output).copy())
                 targets.append(_value(target))
             _call(callbacks, "on_batch_end", step, {"loss": value, "size": size})
+            if context.stop_training and not math.isfinite(value):
+                break  # TerminateOnNaN: the rest of the epoch would only spread the NaN
     logs = {"loss": loss_sum / seen if seen else math.nan}
     logs.update(_metric_values(metric_fns, targets, outputs, loss_fn))
     return logs
 
 
-def _evaluate(model, loss_fn, loader, metric_fns):
+def _evaluate(model, loss_fn, loader, metric_fns, owner="fit"):
     loss_sum, seen, outputs, targets = 0.0, 0, [], []
     with _eval_mode(model), no_grad():
-        for inputs, target in _pairs(loader):
+        for inputs, target in _pairs(loader, owner):
             output = model(inputs)
             if loss_fn is not None:
                 loss_sum += float(loss_fn(output, target).item()) * len(inputs)
@@ -180,12 +203,12 @@ def _metric_values(metric_fns, targets, outputs, loss_fn):
     return {name: float(fn(y_true, y_pred)) for name, fn in metric_fns.items()}
 
 
-def _pairs(loader):
+def _pairs(loader, owner):
     for batch in loader:
         if not isinstance(batch, (tuple, list)) or len(batch) != 2:
             fields = len(batch) if isinstance(batch, (tuple, list)) else 1
-            raise ValueError(f"fit: each batch must be a pair (inputs, targets); the data gave "
-                             f"{fields} field(s)")
+            raise ValueError(f"{owner}: each batch must be a pair (inputs, targets); the data "
+                             f"gave {fields} field(s)")
         yield _tensor(batch[0]), _tensor(batch[1])
 
 
@@ -214,7 +237,7 @@ def _dataset(data, argument, owner="fit"):
     if isinstance(data, (np.ndarray, Tensor)) or not (hasattr(data, "__getitem__")
                                                       and hasattr(data, "__len__")):
         raise TypeError(f"{owner}: {argument} must be a pair (X, y), a Dataset or a DataLoader, "
-                        f"got {type(data).__name__}")
+                        f"got {type(data).__name__}; pass (X, y) as one tuple")
     return data
 
 
@@ -244,11 +267,11 @@ def _split(train_data, validation_data, validation_split, seed):
     return Subset(train_set, train_indices), Subset(train_set, validation_indices)
 
 
-def _loader(dataset, batch_size, shuffle, seed, argument):
+def _loader(dataset, batch_size, shuffle, seed, argument, owner="fit"):
     if isinstance(dataset, DataLoader):
         return dataset
     if len(dataset) == 0:
-        raise ValueError(f"fit: {argument} is empty")
+        raise ValueError(f"{owner}: {argument} is empty")
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, seed=seed, as_tensors=True)
 
 

@@ -62,6 +62,15 @@ class ProgressLogger(Callback):
             self._bar.close()
             self._bar = None
 
+    def report_eval_mode(self):
+        """Called by ``fit`` last, after every callback's ``on_train_end``."""
+        if self.verbose:
+            # fit has just put the model in eval mode; a hand-written loop after it
+            # would otherwise run Dropout and BatchNorm in the wrong mode without a word.
+            message = ("fit: done; the model is in eval mode now (Dropout off, BatchNorm "
+                       "uses running statistics); call model.train() before training by hand")
+            print(message, file=sys.stderr if self.use_bar() else sys.stdout, flush=True)
+
 
 def format_logs(logs):
     """``loss 0.1234 - accuracy 0.9500 - lr 0.001`` from an epoch's logs."""

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from autograd.tensor import Tensor
+from autograd import Tensor
 
 
 def _with_grads(parameters):
