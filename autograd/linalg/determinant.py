@@ -5,6 +5,7 @@ import numpy as np
 
 from ..op import Op, functions, register, value_of
 from ..tensor import Tensor
+from .decompositions import svd
 from .matrices import check_square, mT, singular
 
 SlogdetResult = namedtuple("SlogdetResult", "sign logabsdet")
@@ -63,4 +64,3 @@ def slogdet(a):
 
 det, expand_dims, prod_others, inv = functions("linalg.det", "expand_dims", "prod_others",
                                              "linalg.inv")
-from .decompositions import svd  # noqa: E402

@@ -4,6 +4,7 @@ import numpy as np
 from ..op import functions, register, value_of
 from ..tensor import Tensor
 from ..ops.axis_checks import axis_in_range
+from .decompositions import svd
 
 
 def _euclidean(x, axis, keepdims):
@@ -125,4 +126,3 @@ def norm(x, ord=None, axis=None, keepdims=False):
 (sum, max, min, abs, sqrt, where, moveaxis, expand_dims, squeeze, reshape) = functions(
     "sum", "max", "min", "abs", "sqrt", "where", "moveaxis", "expand_dims", "squeeze",
     "reshape")
-from .decompositions import svd  # noqa: E402
