@@ -83,3 +83,32 @@ def test_custom_op_smoke_property_tests_and_draws(tmp_path):
     assert "hessian at [0, 1]" in report[1]
     figures = ["report.txt", "graph.svg" if shutil.which("dot") else "graph.dot"]
     assert_figures(tmp_path, figures)
+
+
+def generated_words(count=900, seed=0):
+    """Pronounceable made-up words (consonant-vowel syllables), for the character models."""
+    rng = np.random.default_rng(seed)
+    consonants, vowels = list("bdklmnprst"), list("aeiou")
+    return sorted({"".join(rng.choice(consonants) + rng.choice(vowels)
+                           for _ in range(rng.integers(1, 4))) for _ in range(count)})
+
+
+def test_char_models_ladder_smoke_and_torch_comparison(tmp_path, capsys):
+    """The ladder on generated words, and each net trained in both libraries from the same
+    float64 weights: per-step losses agree to 1e-6 relative."""
+    pytest.importorskip("torch")
+    words = generated_words()
+    (tmp_path / "words.txt").write_text("\n".join(words), encoding="utf-8")
+    results = load_example("char_models").main(smoke=True, compare_torch=True,
+                                               words_path=tmp_path / "words.txt")
+    assert list(results) == ["bigram counts", "bigram net", "MLP", "GRU"]
+    uniform = np.log(len(set("".join(words))) + 1)      # letters plus the boundary
+    for name, result in results.items():
+        assert 0.5 < result["test_loss"] < uniform + 0.5, name
+        assert len(result["samples"]) == 20
+        assert all(set(word) <= set("bdklmnprstaeiou") for word in result["samples"])
+        if name != "bigram counts":
+            assert result["torch_max_rel_diff"] <= 1e-6, name
+    # Counting is the exact bigram optimum; 20 steps of a net are not there yet.
+    assert results["bigram counts"]["test_loss"] < results["bigram net"]["test_loss"]
+    assert "| GRU |" in capsys.readouterr().out

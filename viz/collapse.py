@@ -69,7 +69,9 @@ def collapse_modules(desc, depth, parameter_sizes=None, module_types=None):
         source, target = drawn(edge.source), drawn(edge.target)
         if source is target:
             continue
-        if target.kind == "module":
+        if target.kind == "module" and edge.source.kind not in ("param", "buffer"):
+            # a parameter outside the box is shared (an RNN's weights feed every time
+            # step's box); its edge shows it, the box lists the data it reads
             target.detail["inputs"][id(edge.source)] = edge.shape
         if source.kind == "module":
             source.detail["outputs"][id(edge.source)] = edge.shape

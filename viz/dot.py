@@ -222,6 +222,10 @@ def _edge_line(edge, backward, show_shapes, side=None):
     if edge.source.kind in SPINE and edge.target.kind in SPINE:
         # a heavier edge between two ops keeps the main data path straight
         attributes.append("weight=4")
+    elif edge.source.kind == "param" and edge.target.kind == "module":
+        # a parameter shared by several boxes (an RNN's time steps): drawn light and
+        # left out of the layout, so the boxes stay in one straight chain
+        attributes.append('constraint=false color="#9fb6d6"')
     if backward and not edge.carries_grad:
         attributes.append('style=dotted color="#b0b0b0" arrowhead=none arrowtail=none')
     elif backward:

@@ -306,15 +306,12 @@ class Minimum(Op):
 def _where_sample(strategies):
     """``(condition, x, y)`` with condition a boolean array, all broadcastable."""
     st = strategies.st
-    arrays = strategies.arrays
-    broadcastable_shapes = strategies.broadcastable_shapes
-    hnp = strategies.hnp
 
     @st.composite
     def draw_case(draw):
-        cond_shape, x_shape, y_shape = draw(broadcastable_shapes(3))
-        condition = draw(hnp.arrays(np.bool_, cond_shape))
-        return (condition, draw(arrays(x_shape)), draw(arrays(y_shape))), {}
+        cond_shape, x_shape, y_shape = draw(strategies.broadcastable_shapes(3))
+        condition = draw(strategies.hnp.arrays(np.bool_, cond_shape))
+        return (condition, draw(strategies.arrays(x_shape)), draw(strategies.arrays(y_shape))), {}
     return draw_case()
 
 

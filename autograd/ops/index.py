@@ -100,14 +100,11 @@ def _torch_index(torch, index):
 def _getitem_sample(strategies):
     """``((x,), {index})`` for ``x[index]``."""
     st = strategies.st
-    arrays = strategies.arrays
-    shapes = strategies.shapes
-    indices_for = strategies.indices_for
 
     @st.composite
     def draw_case(draw):
-        shape = draw(shapes())
-        return (draw(arrays(shape)),), {"index": draw(indices_for(shape))}
+        shape = draw(strategies.shapes())
+        return (draw(strategies.arrays(shape)),), {"index": draw(strategies.indices_for(shape))}
     return draw_case()
 
 
@@ -150,16 +147,13 @@ def _torch_scatter_add(torch, values, shape, index):
 def _scatter_add_sample(strategies):
     """``((values,), {shape, index})`` where values has the shape of ``x[index]``."""
     st = strategies.st
-    arrays = strategies.arrays
-    shapes = strategies.shapes
-    indices_for = strategies.indices_for
 
     @st.composite
     def draw_case(draw):
-        shape = draw(shapes())
-        index = draw(indices_for(shape))
+        shape = draw(strategies.shapes())
+        index = draw(strategies.indices_for(shape))
         target = np.empty(shape)[index].shape
-        return (draw(arrays(target)),), {"shape": shape, "index": index}
+        return (draw(strategies.arrays(target)),), {"shape": shape, "index": index}
     return draw_case()
 
 

@@ -39,16 +39,14 @@ def _matmul_sample(strategies):
     """``((a, b), {})`` under np.matmul's rules: 1-D or batched operands whose batch
     dimensions broadcast."""
     st = strategies.st
-    arrays = strategies.arrays
-    broadcastable_shapes = strategies.broadcastable_shapes
 
     @st.composite
     def draw_case(draw):
         m, k, n = (draw(st.integers(1, 4)) for _ in range(3))
-        batch_a, batch_b = draw(broadcastable_shapes(2, max_dims=2))
+        batch_a, batch_b = draw(strategies.broadcastable_shapes(2, max_dims=2))
         a_shape = (k,) if draw(st.integers(0, 3)) == 0 else batch_a + (m, k)
         b_shape = (k,) if draw(st.integers(0, 3)) == 0 else batch_b + (k, n)
-        return (draw(arrays(a_shape)), draw(arrays(b_shape))), {}
+        return (draw(strategies.arrays(a_shape)), draw(strategies.arrays(b_shape))), {}
     return draw_case()
 
 

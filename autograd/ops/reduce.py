@@ -90,20 +90,17 @@ def _var_sample(strategies, min_count=1):
     """``((x,), {axis, ddof, keepdims})`` leaving at least ``min_count`` elements and one
     degree of freedom per reduction; distinct values, so the spread is never zero."""
     st = strategies.st
-    shapes = strategies.shapes
-    axes_for = strategies.axes_for
-    distinct_arrays = strategies.distinct_arrays
 
     @st.composite
     def draw_case(draw):
-        shape = draw(shapes())
-        axis = draw(axes_for(len(shape)))
+        shape = draw(strategies.shapes())
+        axis = draw(strategies.axes_for(len(shape)))
         axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
         count = int(np.prod([shape[a] for a in axes]))
         if count < min_count:
             shape, axis, count = shape + (min_count,), None, int(np.prod(shape)) * min_count
         ddof = draw(st.sampled_from([0, 1] if count > 1 else [0]))
-        return (draw(distinct_arrays(shape)),), {"axis": axis, "ddof": ddof,
+        return (draw(strategies.distinct_arrays(shape)),), {"axis": axis, "ddof": ddof,
                                                  "keepdims": draw(st.booleans())}
     return draw_case()
 

@@ -166,15 +166,12 @@ class Transpose(Op):
 def _broadcast_to_sample(strategies):
     """``((x,), {shape})`` with a shape x broadcasts to: new leading axes, size-1 sides grown."""
     st = strategies.st
-    arrays = strategies.arrays
-    shapes = strategies.shapes
-    MAX_DIMS = strategies.MAX_DIMS
 
     @st.composite
     def draw_case(draw):
-        x = draw(arrays(shapes(max_dims=3)))
+        x = draw(strategies.arrays(strategies.shapes(max_dims=3)))
         grown = [draw(st.integers(1, 3)) if side == 1 else side for side in x.shape]
-        leading = draw(st.lists(st.integers(1, 3), max_size=MAX_DIMS - x.ndim))
+        leading = draw(st.lists(st.integers(1, 3), max_size=strategies.MAX_DIMS - x.ndim))
         return (x,), {"shape": tuple(leading + grown)}
     return draw_case()
 
@@ -249,14 +246,11 @@ def _torch_expand_dims(torch, x, axis):
 def _expand_dims_sample(strategies):
     """``((x,), {axis})``: an int or a tuple of distinct positions in the result."""
     st = strategies.st
-    arrays = strategies.arrays
-    shapes = strategies.shapes
-    MAX_DIMS = strategies.MAX_DIMS
 
     @st.composite
     def draw_case(draw):
-        x = draw(arrays(shapes(max_dims=3)))
-        count = draw(st.integers(1, MAX_DIMS - x.ndim + 1))
+        x = draw(strategies.arrays(strategies.shapes(max_dims=3)))
+        count = draw(st.integers(1, strategies.MAX_DIMS - x.ndim + 1))
         out_ndim = x.ndim + count
         positions = draw(st.lists(st.integers(0, out_ndim - 1), min_size=count, max_size=count,
                                   unique=True))
@@ -330,14 +324,11 @@ class Squeeze(Op):
 def _flip_sample(strategies):
     """``((x,), {axis})`` with axis None, an int or a tuple."""
     st = strategies.st
-    arrays = strategies.arrays
-    shapes = strategies.shapes
-    axes_for = strategies.axes_for
 
     @st.composite
     def draw_case(draw):
-        x = draw(arrays(shapes()))
-        return (x,), {"axis": draw(axes_for(x.ndim))}
+        x = draw(strategies.arrays(strategies.shapes()))
+        return (x,), {"axis": draw(strategies.axes_for(x.ndim))}
     return draw_case()
 
 
@@ -498,17 +489,15 @@ def _tile_reps(reps):
 def _tile_sample(strategies):
     """``((x,), {reps})`` with reps an int or a tuple shorter or longer than x.ndim."""
     st = strategies.st
-    arrays = strategies.arrays
-    shapes = strategies.shapes
-    MAX_DIMS = strategies.MAX_DIMS
 
     @st.composite
     def draw_case(draw):
-        x = draw(arrays(shapes(max_dims=3, max_side=3)))
+        x = draw(strategies.arrays(strategies.shapes(max_dims=3, max_side=3)))
         if draw(st.booleans()):
             reps = draw(st.integers(1, 3))
         else:
-            reps = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=MAX_DIMS)))
+            reps = tuple(draw(st.lists(st.integers(1, 3), min_size=1,
+                                       max_size=strategies.MAX_DIMS)))
         return (x,), {"reps": reps}
     return draw_case()
 

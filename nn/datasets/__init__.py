@@ -5,6 +5,9 @@
 - ``mnist1d``: generated locally with the ``mnist1d`` package.
 - ``iris``: Fisher's 150 flowers, bundled.
 - ``logic_gate``/``xor``, ``two_moons``, ``spirals``, ``random_points``: seeded generators.
+- ``char_words`` (Debian's ``wamerican`` list or any word file, split by word) and
+  ``char_text`` (any text file): character vocabularies, makemore windows and sequences,
+  GPT blocks (``nn.datasets.text``).
 - ``read_idx``/``write_idx`` and ``download`` (verified, atomic) for your own files.
 """
 from .download import ChecksumError, DownloadError, cache_dir, download
@@ -13,16 +16,21 @@ from .iris import IRIS_CLASSES, IRIS_FEATURES, iris
 from .mnist import (FASHION_MNIST_CLASSES, DatasetNotFoundError, IDXDataset, IDXFile,
                     fashion_mnist, load_idx_dataset, mnist)
 from .mnist1d import mnist1d
+from .text import (CharText, CharVocabulary, CharWords, char_text, char_words, clean_words,
+                   context_windows, load_words, random_blocks, sequential_blocks, split_words,
+                   word_sequences, word_stream)
 from .synthetic import logic_gate, random_points, spirals, two_moons, xor
 
 __all__ = ["fashion_mnist", "mnist", "mnist1d", "iris", "logic_gate", "xor", "two_moons",
            "spirals", "random_points", "read_idx", "write_idx", "download", "cache_dir",
            "load_idx_dataset", "IDXDataset", "IDXFile", "IDXFormatError", "ChecksumError",
            "DownloadError", "DatasetNotFoundError", "FASHION_MNIST_CLASSES", "IRIS_CLASSES",
-           "IRIS_FEATURES"]
+           "IRIS_FEATURES", "char_words", "char_text", "CharWords", "CharText", "CharVocabulary",
+           "clean_words", "load_words", "split_words", "context_windows", "word_sequences",
+           "word_stream", "random_blocks", "sequential_blocks"]
 
 LOADERS = ("fashion_mnist", "mnist", "mnist1d", "iris", "logic_gate", "xor", "two_moons",
-           "spirals", "random_points")
+           "spirals", "random_points", "char_words", "char_text")
 
 
 def __getattr__(name):

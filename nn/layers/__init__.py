@@ -6,6 +6,8 @@ from .flatten import Flatten
 from .linear import Linear
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = ["Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d",
-           "BatchNorm2d", "LayerNorm", "Embedding"]
+           "BatchNorm2d", "LayerNorm", "Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell",
+           "GRUCell"]

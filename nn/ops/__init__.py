@@ -4,4 +4,4 @@ Importing this package registers them in ``autograd.extend.REGISTRY``, so the re
 driven tests gradcheck them and compare them with PyTorch like every core op.
 """
 from . import (activation, conv, embedding, linear, loss_ops,  # noqa: F401
-               normalization, pooling, unfold)
+               normalization, pooling, recurrent, unfold)
