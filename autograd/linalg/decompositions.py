@@ -100,7 +100,8 @@ def _torch_eigh(torch, a, UPLO="L"):
     return w, _aligned_columns(torch, v, reference)
 
 
-@register("linalg.eigh", public=False, numpy=np.linalg.eigh, sample=_eigh_sample, torch=_torch_eigh)
+@register("linalg.eigh", public=False, numpy=np.linalg.eigh, sample=_eigh_sample,
+          torch=_torch_eigh)
 def eigh(a, UPLO="L"):
     """Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix, as
     ``EighResult(eigenvalues, eigenvectors)``.
@@ -174,7 +175,8 @@ def _torch_qr(torch, a, mode="reduced"):
     return r if mode == "r" else (q, r)
 
 
-@register("linalg.qr", public=False, numpy=np.linalg.qr, sample=_qr_sample, torch=_torch_qr)
+@register("linalg.qr", public=False, numpy=np.linalg.qr, sample=_qr_sample,
+          torch=_torch_qr)
 def qr(a, mode="reduced"):
     """QR decomposition as NumPy's: ``QRResult(Q, R)`` for mode 'reduced' (default) or
     'complete', R alone for 'r'. Differentiable for full-rank input (the gradient uses
@@ -266,7 +268,8 @@ def _torch_svd(torch, a, full_matrices=True, compute_uv=True, hermitian=False):
     return u * signs.unsqueeze(-2), s, vh * signs[..., :vh.shape[-2]].unsqueeze(-1)
 
 
-@register("linalg.svd", public=False, numpy=np.linalg.svd, sample=_svd_sample, torch=_torch_svd)
+@register("linalg.svd", public=False, numpy=np.linalg.svd, sample=_svd_sample,
+          torch=_torch_svd)
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """Singular value decomposition a = U diag(S) Vh as NumPy's: ``SVDResult(U, S, Vh)``
     (S descending), or S alone when ``compute_uv`` is False. ``hermitian`` is accepted

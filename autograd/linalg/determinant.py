@@ -3,7 +3,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..op import Op, functions, register, value_of
+from ..op import Op, apply, functions, register, value_of
 from ..tensor import Tensor
 from .decompositions import svd
 from .matrices import check_square, mT, singular
@@ -57,7 +57,6 @@ def slogdet(a):
     matrix gives sign 0 and logabsdet -inf, and asking for its gradient raises
     LinAlgError (as PyTorch's does)."""
     check_square(a, "linalg.slogdet")
-    from ..op import apply
     sign = Tensor(np.linalg.slogdet(value_of(a))[0])
     return SlogdetResult(sign, apply(_LogAbsDet, (a,)))
 

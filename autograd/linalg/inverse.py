@@ -6,8 +6,8 @@ from ..tensor import Tensor
 from .matrices import check_matrix, check_square, mT, singular
 
 
-@register("linalg.inv", public=False, numpy=np.linalg.inv, sample=lambda st: st.invertible_matrices().map(
-              lambda a: ((a,), {})),
+@register("linalg.inv", public=False, numpy=np.linalg.inv,
+          sample=lambda st: st.invertible_matrices().map(lambda a: ((a,), {})),
           torch=lambda torch, a: torch.linalg.inv(a))
 class Inv(Op):
     """Inverse of a square matrix (or of each in a stack). d inv = -inv da inv, so the
@@ -92,7 +92,8 @@ def _lstsq_sample(st):
     def build(drawn):
         a, data = drawn
         rows = a.shape[-2]
-        b_shape = (rows,) if data.draw(st.st.booleans()) else (rows, data.draw(st.st.integers(1, 3)))
+        columns = data.draw(st.st.integers(0, 3))
+        b_shape = (rows,) if columns == 0 else (rows, columns)
         return (a, data.draw(st.arrays(b_shape))), {}
     return st.st.tuples(st.spectral_matrices(batch=()), st.st.data()).map(build)
 
@@ -109,7 +110,8 @@ def _torch_lstsq(torch, a, b, rcond=None):
     return (x[:, 0] if b.ndim == 1 else x), residuals, rank, torch.linalg.svdvals(a)
 
 
-@register("linalg.lstsq", public=False, numpy=np.linalg.lstsq, sample=_lstsq_sample, torch=_torch_lstsq)
+@register("linalg.lstsq", public=False, numpy=np.linalg.lstsq, sample=_lstsq_sample,
+          torch=_torch_lstsq)
 def lstsq(a, b, rcond=None):
     """Least-squares solution of a @ x = b, as NumPy's: ``(x, residuals, rank, s)`` with
     x = pinv(a) @ b (singular values at most rcond times the largest are dropped; None
@@ -142,7 +144,8 @@ def _matrix_power_sample(st):
         lambda drawn: ((drawn[0] / (drawn[0].shape[-1] + 1.0), drawn[1]), {}))
 
 
-@register("linalg.matrix_power", public=False, numpy=np.linalg.matrix_power, sample=_matrix_power_sample,
+@register("linalg.matrix_power", public=False, numpy=np.linalg.matrix_power,
+          sample=_matrix_power_sample,
           torch=lambda torch, a, n: torch.linalg.matrix_power(a, n))
 def matrix_power(a, n):
     """a @ a @ ... (n times) by repeated squaring; n = 0 gives the identity (with a zero

@@ -63,7 +63,8 @@ def _norm_sample(st):
         x, data = drawn
         # magnitudes >= 1, all distinct and with no equal row/column sums (norms built
         # on abs, max and min have kinks at 0 and at ties)
-        signs = data.draw(st.hnp.arrays(np.float64, x.shape, elements=st.st.sampled_from([-1.0, 1.0])))
+        signs = data.draw(st.hnp.arrays(np.float64, x.shape,
+                                        elements=st.st.sampled_from([-1.0, 1.0])))
         jitter = 0.01 * np.sqrt(np.arange(x.size) + 2.0).reshape(x.shape)
         x = (x - x.min() + 1.0 + jitter) * signs
         kind = data.draw(st.st.sampled_from(["none", "vector", "matrix"] if x.ndim >= 2

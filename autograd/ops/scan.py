@@ -28,7 +28,8 @@ def _torch_scan(name):
 
 
 def _scan_sample(st):
-    return st.reduction(allow_tuple=False).map(lambda sample: (sample[0], {"axis": sample[1]["axis"]}))
+    return st.reduction(allow_tuple=False).map(
+        lambda sample: (sample[0], {"axis": sample[1]["axis"]}))
 
 
 @register("cumsum", method=True, numpy=np.cumsum, sample=_scan_sample,
