@@ -114,6 +114,10 @@ def test_bad_input_names_the_op_argument_and_shape():
         ag.quantile(x, 1.5)
     with pytest.raises(ValueError, match=r"diff: n must be a non-negative int"):
         ag.diff(x, n=-1)
+    with pytest.raises(ValueError, match=r"moveaxis: source=5 is out of range for an input of shape \(2, 3\)"):
+        np.moveaxis(x, 5, 0)
+    with pytest.raises(ValueError, match=r"roll: axis=2 is out of range for an input of shape \(2, 3\)"):
+        np.roll(x, 1, axis=2)
     with pytest.raises(TypeError, match=r"numpy.put_along_axis has no registered autograd op"):
         np.put_along_axis(x, np.array([[0], [1]]), 1.0, axis=1)
 

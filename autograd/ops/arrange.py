@@ -9,7 +9,7 @@ import numpy as np
 
 from ..op import functions, register, value_of
 from ..tensor import Tensor
-from .shape import normalize_axis
+from .axis_checks import axis_in_range
 
 
 def _array(x):
@@ -27,9 +27,9 @@ def ravel(a):
     return reshape(_array(a), (-1,))
 
 
-def _axis_list(axis, ndim, op_name, argument):
+def _axis_list(axis, shape, op_name, argument):
     axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
-    result = [normalize_axis(a, ndim, op_name, argument) for a in axes]
+    result = [axis_in_range(a, shape, op_name, argument) for a in axes]
     if len(set(result)) != len(result):
         raise ValueError(f"{op_name}: {argument} {axis!r} repeats an axis")
     return result
@@ -48,8 +48,8 @@ def moveaxis(a, source, destination):
     """Move axes ``source`` to positions ``destination`` (ints or equal-length sequences),
     the others keeping their order."""
     x = _array(a)
-    sources = _axis_list(source, x.ndim, "moveaxis", "source")
-    destinations = _axis_list(destination, x.ndim, "moveaxis", "destination")
+    sources = _axis_list(source, x.shape, "moveaxis", "source")
+    destinations = _axis_list(destination, x.shape, "moveaxis", "destination")
     if len(sources) != len(destinations):
         raise ValueError(f"moveaxis: source {source!r} and destination {destination!r} must "
                          f"have the same number of axes")
@@ -59,17 +59,18 @@ def moveaxis(a, source, destination):
     return transpose(x, tuple(order))
 
 
-def _rollaxis_destination(axis, start, ndim):
-    axis = normalize_axis(axis, ndim, "rollaxis")
+def _rollaxis_destination(axis, start, shape):
+    ndim = len(shape)
+    axis = axis_in_range(axis, shape, "rollaxis")
     if not isinstance(start, (int, np.integer)) or not -ndim <= start <= ndim:
-        raise ValueError(f"rollaxis: start {start!r} is out of range for a {ndim}-d input "
-                         f"(it must lie in [{-ndim}, {ndim}])")
+        raise ValueError(f"rollaxis: start={start!r} is out of range for an input of shape "
+                         f"{tuple(shape)} (it must lie in [{-ndim}, {ndim}])")
     start = start + ndim if start < 0 else start
     return axis, (start - 1 if axis < start else start)
 
 
 def _torch_rollaxis(torch, a, axis, start=0):
-    axis, destination = _rollaxis_destination(axis, start, a.ndim)
+    axis, destination = _rollaxis_destination(axis, start, tuple(a.shape))
     return torch.movedim(a, axis, destination)
 
 
@@ -85,7 +86,7 @@ def rollaxis(a, axis, start=0):
     """Roll ``axis`` backwards until it lies before position ``start`` (NumPy's older
     spelling of moveaxis)."""
     x = _array(a)
-    axis, destination = _rollaxis_destination(axis, start, x.ndim)
+    axis, destination = _rollaxis_destination(axis, start, x.shape)
     return moveaxis(x, axis, destination)
 
 
@@ -119,7 +120,7 @@ def roll(a, shift, axis=None):
         raise ValueError(f"roll: shift {shift!r} and axis {axis!r} must have the same length")
     total = {}
     for s, ax in zip(shifts, axes):
-        ax = normalize_axis(ax, x.ndim, "roll")
+        ax = axis_in_range(ax, x.shape, "roll")
         total[ax] = total.get(ax, 0) + int(s)
     for ax, s in total.items():
         length = x.shape[ax]
@@ -147,7 +148,7 @@ def rot90(m, k=1, axes=(0, 1)):
     x = _array(m)
     if x.ndim < 2:
         raise ValueError(f"rot90: input must be at least 2-D, got shape {x.shape}")
-    first, second = _axis_list(axes, x.ndim, "rot90", "axes")
+    first, second = _axis_list(axes, x.shape, "rot90", "axes")
     k = k % 4
     if k == 0:
         return x[...]
@@ -288,7 +289,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     x = _array(a)
     if x.ndim < 2:
         raise ValueError(f"diagonal: input must be at least 2-D, got shape {x.shape}")
-    first, second = _axis_list((axis1, axis2), x.ndim, "diagonal", "axis1/axis2")
+    first, second = _axis_list((axis1, axis2), x.shape, "diagonal", "axis1/axis2")
     x = moveaxis(x, (first, second), (-2, -1))
     rows, cols = _diagonal_positions(x.shape[-2], x.shape[-1], int(offset))
     return x[..., rows, cols]
