@@ -16,7 +16,7 @@ def _array(x):
     return x if isinstance(x, Tensor) else np.asarray(x)
 
 
-def _one_array(st, max_dims=4, min_dims=0):
+def _one_array(st, max_dims=3, min_dims=0):
     return st.arrays(st.shapes(min_dims=min_dims, max_dims=max_dims)).map(lambda a: ((a,), {}))
 
 
@@ -36,7 +36,7 @@ def _axis_list(axis, shape, op_name, argument):
 
 
 def _moveaxis_sample(st):
-    return st.st.tuples(st.arrays(st.shapes(min_dims=1)), st.st.data()).map(
+    return st.st.tuples(st.arrays(st.shapes(min_dims=1, max_dims=3)), st.st.data()).map(
         lambda drawn: ((drawn[0],), {
             "source": drawn[1].draw(st.st.integers(-drawn[0].ndim, drawn[0].ndim - 1)),
             "destination": drawn[1].draw(st.st.integers(-drawn[0].ndim, drawn[0].ndim - 1))}))
@@ -75,7 +75,7 @@ def _torch_rollaxis(torch, a, axis, start=0):
 
 
 def _rollaxis_sample(st):
-    return st.st.tuples(st.arrays(st.shapes(min_dims=1)), st.st.data()).map(
+    return st.st.tuples(st.arrays(st.shapes(min_dims=1, max_dims=3)), st.st.data()).map(
         lambda drawn: ((drawn[0],), {
             "axis": drawn[1].draw(st.st.integers(-drawn[0].ndim, drawn[0].ndim - 1)),
             "start": drawn[1].draw(st.st.integers(-drawn[0].ndim, drawn[0].ndim))}))
@@ -98,7 +98,7 @@ def _roll_sample(st):
         axes = data.draw(st.st.lists(st.st.integers(-x.ndim, x.ndim - 1), min_size=1, max_size=2))
         shifts = [data.draw(st.st.integers(-5, 5)) for _ in axes]
         return (x,), {"shift": tuple(shifts), "axis": tuple(axes)}
-    return st.st.tuples(st.arrays(st.shapes()), st.st.data()).map(build)
+    return st.st.tuples(st.arrays(st.shapes(max_dims=3)), st.st.data()).map(build)
 
 
 def _torch_roll(torch, a, shift, axis=None):
@@ -271,7 +271,7 @@ def _diagonal_sample(st):
         first, second = data.draw(st.st.permutations(range(x.ndim)))[:2]
         return (x,), {"offset": data.draw(st.st.integers(-3, 3)), "axis1": first,
                       "axis2": second}
-    return st.st.tuples(st.arrays(st.shapes(min_dims=2)), st.st.data()).map(build)
+    return st.st.tuples(st.arrays(st.shapes(min_dims=2, max_dims=3)), st.st.data()).map(build)
 
 
 def _diagonal_positions(rows, cols, offset):
@@ -324,7 +324,7 @@ def diag(v, k=0):
 
 
 def _triangle_sample(st):
-    return st.st.tuples(st.arrays(st.shapes(min_dims=2)), st.st.integers(-3, 3)).map(
+    return st.st.tuples(st.arrays(st.shapes(min_dims=2, max_dims=3)), st.st.integers(-3, 3)).map(
         lambda drawn: ((drawn[0],), {"k": drawn[1]}))
 
 

@@ -104,7 +104,7 @@ def _torch_diff(torch, a, n=1, axis=-1, prepend=None, append=None):
 
 
 def _diff_sample(st):
-    return st.st.tuples(st.arrays(st.shapes(min_dims=1)), st.st.integers(0, 3),
+    return st.st.tuples(st.arrays(st.shapes(min_dims=1, max_dims=3)), st.st.integers(0, 3),
                         st.st.booleans()).map(lambda drawn: ((drawn[0],), {
                             "n": drawn[1], "axis": -1 if drawn[2] else 0}))
 

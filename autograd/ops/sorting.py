@@ -23,7 +23,8 @@ def _sort_sample(st):
         x, data = drawn
         axis = data.draw(st.st.one_of(st.st.none(), st.st.integers(-x.ndim, x.ndim - 1)))
         return (x,), ({} if axis == -1 and data.draw(st.st.booleans()) else {"axis": axis})
-    return st.st.tuples(st.shapes(min_dims=1).flatmap(st.distinct_arrays), st.st.data()).map(build)
+    arrays = st.shapes(min_dims=1, max_dims=3).flatmap(st.distinct_arrays)
+    return st.st.tuples(arrays, st.st.data()).map(build)
 
 
 def _torch_sort(torch, a, axis=-1, kind=None):
@@ -92,7 +93,8 @@ def _topk_sample(st):
         axis = data.draw(st.st.integers(-x.ndim, x.ndim - 1))
         return (x, data.draw(st.st.integers(1, x.shape[axis]))), {
             "axis": axis, "largest": data.draw(st.st.booleans())}
-    return st.st.tuples(st.shapes(min_dims=1).flatmap(st.distinct_arrays), st.st.data()).map(build)
+    arrays = st.shapes(min_dims=1, max_dims=3).flatmap(st.distinct_arrays)
+    return st.st.tuples(arrays, st.st.data()).map(build)
 
 
 def _torch_topk(torch, x, k, axis=-1, largest=True, sorted=True):
@@ -135,6 +137,16 @@ def _torch_quantile(torch, a, q, axis=None, keepdims=False):
     return out
 
 
+def _order_statistic_sample(st):
+    """``((x,), {axis, keepdims})``: distinct values (no ties), at most three axes (finite
+    differences cost two evaluations per element)."""
+    def build(drawn):
+        x, data = drawn
+        return (x,), {"axis": data.draw(st.axes_for(x.ndim)),
+                      "keepdims": data.draw(st.st.booleans())}
+    return st.st.tuples(st.shapes(max_dims=3).flatmap(st.distinct_arrays), st.st.data()).map(build)
+
+
 def _quantile_sample(st, scale=1.0):
     def build(drawn):
         (x,), kwargs, data = drawn
@@ -143,7 +155,7 @@ def _quantile_sample(st, scale=1.0):
             st.st.lists(st.st.floats(0.0, 1.0), min_size=1, max_size=3)))
         q = [v * scale for v in q] if isinstance(q, list) else q * scale
         return (x, q), kwargs
-    return st.st.tuples(st.reduction(distinct=True), st.st.data()).map(
+    return st.st.tuples(_order_statistic_sample(st), st.st.data()).map(
         lambda drawn: build((drawn[0][0], drawn[0][1], drawn[1])))
 
 
@@ -199,7 +211,7 @@ def percentile(a, q, axis=None, keepdims=False, method="linear"):
     return quantile(a, q_values / 100.0, axis=axis, keepdims=keepdims, method=method)
 
 
-@register("median", numpy=np.median, sample=lambda st: st.reduction(distinct=True),
+@register("median", numpy=np.median, sample=_order_statistic_sample,
           torch=lambda torch, a, axis=None, keepdims=False: _torch_quantile(
               torch, a, 0.5, axis, keepdims))
 def median(a, axis=None, keepdims=False):
