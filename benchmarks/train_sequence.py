@@ -65,6 +65,14 @@ def models():
     return {
         "GRU": Benchmark(char_models.gru, word_batches(32, 23),
                          "char_models.py's GRU: embedding 16, hidden 64, batch 32 x 23 steps"),
+        "Transformer": Benchmark(char_models.transformer, word_batches(32, 23),
+                                 "char_models.py's Transformer: 2 pre-norm layers, 4 heads, "
+                                 "64 wide, batch 32 x 23 positions"),
+        "tiny GPT": Benchmark(
+            lambda lib, vocab_size: char_models.transformer(lib, vocab_size, width=128, heads=4,
+                                                            layers=4, context=64),
+            word_batches(12, 64), "examples/tiny_gpt.py's size: 4 pre-norm layers, 4 heads, "
+                                  "128 wide, batch 12 x 64 positions"),
     }
 
 

@@ -1,4 +1,4 @@
-"""makemore's ladder on English words: bigram counts, bigram net, MLP, GRU.
+"""makemore's ladder on English words: bigram counts, bigram net, MLP, GRU, Transformer.
 
     python examples/char_models.py                  # the ladder, a few minutes on one core
     python examples/char_models.py --smoke          # tiny, seconds, for tests
@@ -8,14 +8,14 @@ Character-level models of the words of Debian's wamerican list (``nn.datasets.ch
 lowercase a-z, no possessives, split 80/10/10 by word with one seed, so every model is
 tested on the same 7,345 words). Each model predicts the next character of ``.word.``
 from what came before: the last character (bigrams), the last three (Bengio et al.
-2003's MLP), or the whole prefix (GRU). The table gives the test loss in nats per
+2003's MLP), or the whole prefix (GRU; a small causal Transformer). The table gives the test loss in nats per
 character (the end-of-word ``.`` included), and each model writes 20 words.
 
 Every network is written once against a library argument, ``lib``: our ``nn`` or
 ``torch.nn``. With ``--compare-torch`` both copies start from the same weights (ours,
 copied by state_dict key) and take the same Adam steps on the same batches in float64;
-their per-step losses must agree to 1e-6 relative. A new rung (a Transformer, say) is
-one more ``Rung`` in ``RUNGS``.
+their per-step losses must agree to 1e-6 relative. A new rung is one more ``Rung`` in
+``RUNGS``.
 """
 import os
 
@@ -86,6 +86,39 @@ def gru(lib, vocab_size, embedding=16, hidden=64):
     return GRULanguageModel()
 
 
+def causal_mask(lib, length):
+    """(length, length) booleans, True above the diagonal: position i may not attend to
+    j > i (PyTorch's convention for a boolean attention mask), for either library."""
+    mask = np.triu(np.ones((length, length), dtype=bool), k=1)
+    if lib is nn:
+        return mask
+    import torch
+    return torch.from_numpy(mask)
+
+
+def transformer(lib, vocab_size, width=64, heads=4, layers=2, context=32):
+    """A small causal Transformer over the whole prefix (GPT's layout: token and learned
+    position embeddings, pre-norm blocks with GELU, a final LayerNorm), logits at every
+    step. ``context`` bounds the prefix (the longest word and its start token fit)."""
+    class TransformerLanguageModel(lib.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte = lib.Embedding(vocab_size, width)
+            self.wpe = lib.Embedding(context, width)
+            block = lib.TransformerEncoderLayer(width, heads, 4 * width, dropout=0.0,
+                                                activation="gelu", batch_first=True,
+                                                norm_first=True)
+            self.blocks = lib.TransformerEncoder(block, layers, enable_nested_tensor=False)
+            self.norm = lib.LayerNorm(width)
+            self.lm_head = lib.Linear(width, vocab_size)
+
+        def forward(self, ids):                      # (N, T) -> (N, T, vocab)
+            length = ids.shape[1]
+            x = self.wte(ids) + self.wpe.weight[:length]
+            return self.lm_head(self.norm(self.blocks(x, mask=causal_mask(lib, length))))
+    return TransformerLanguageModel()
+
+
 @dataclass
 class Rung:
     """One model of the ladder and how it is trained.
@@ -112,6 +145,8 @@ RUNGS = {
                 learning_rate=1e-2),
     "GRU": Rung("sequences", build=gru, steps=2500, batch_size=32, learning_rate=1e-2,
                 clip=1.0),
+    "Transformer": Rung("sequences", build=transformer, steps=2000, batch_size=32,
+                        learning_rate=3e-3, clip=1.0),
 }
 SMOKE = dict(steps=20, words=300, compare_steps=5)
 

@@ -18,6 +18,7 @@ from autograd.extend import apply
 
 from . import init
 from .data.encoding import one_hot as _encode_one_hot
+from .ops.attention import ScaledDotProductAttention as _AttentionOp
 from .ops.activation import LeakyRelu as _LeakyReluOp, gelu as _gelu, silu as _silu
 from .ops.conv import conv2d as _conv2d
 from .ops.embedding import embedding as _embedding
@@ -29,7 +30,8 @@ from .validation import normalize_dim
 
 __all__ = ["relu", "leaky_relu", "silu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
            "softplus", "identity", "linear", "conv2d", "max_pool2d", "avg_pool2d", "unfold",
-           "fold", "dropout", "batch_norm", "layer_norm", "embedding", "flatten", "one_hot"]
+           "fold", "dropout", "batch_norm", "layer_norm", "embedding", "flatten", "one_hot",
+           "scaled_dot_product_attention"]
 
 # NumPy's names for PyTorch's arguments: accepted by every function here that takes the
 # PyTorch one, so that ``F.softmax(x, axis=1)`` works as ``x.softmax(axis=1)`` does.
@@ -237,6 +239,21 @@ def embedding(input, weight, padding_idx=None):
                              f"{rows} embeddings")
         padding_idx %= rows
     return _embedding(_array(input), weight, padding_idx=padding_idx)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None):
+    """softmax(query @ key^T * scale + mask) @ value as one op (PyTorch's signature).
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev), batch
+    dimensions broadcasting. ``attn_mask`` broadcasts to (..., L, S): a boolean mask keeps
+    the positions where it is True, a float mask is added to the scores. ``is_causal``
+    lets query i see keys 0..i (then no ``attn_mask``). ``scale`` defaults to
+    1 / sqrt(E). ``dropout_p`` drops attention weights (always, as PyTorch: pass 0.0
+    in evaluation). A query whose keys are all masked out gets a zero output row.
+    """
+    return apply(_AttentionOp, (query, key, value, attn_mask),
+                 {"is_causal": is_causal, "dropout_p": float(dropout_p), "scale": scale})
 
 
 # Last, so that nn.losses may import from this module without a cycle.

@@ -101,7 +101,7 @@ def test_char_models_ladder_smoke_and_torch_comparison(tmp_path, capsys):
     (tmp_path / "words.txt").write_text("\n".join(words), encoding="utf-8")
     results = load_example("char_models").main(smoke=True, compare_torch=True,
                                                words_path=tmp_path / "words.txt")
-    assert list(results) == ["bigram counts", "bigram net", "MLP", "GRU"]
+    assert list(results) == ["bigram counts", "bigram net", "MLP", "GRU", "Transformer"]
     uniform = np.log(len(set("".join(words))) + 1)      # letters plus the boundary
     for name, result in results.items():
         assert 0.5 < result["test_loss"] < uniform + 0.5, name
@@ -111,4 +111,5 @@ def test_char_models_ladder_smoke_and_torch_comparison(tmp_path, capsys):
             assert result["torch_max_rel_diff"] <= 1e-6, name
     # Counting is the exact bigram optimum; 20 steps of a net are not there yet.
     assert results["bigram counts"]["test_loss"] < results["bigram net"]["test_loss"]
-    assert "| GRU |" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "| GRU |" in out and "| Transformer |" in out
