@@ -25,6 +25,7 @@ from .gradients import grad
 from .function import Function, FunctionCtx, once_differentiable
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from . import functional, extend, testing
+from . import linalg  # ag.linalg.inv; np.linalg on Tensors dispatches to it
 
 __version__ = "0.1.0"
 

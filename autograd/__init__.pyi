@@ -12,29 +12,57 @@ REGISTRY: Any
 def abs(x) -> Any: ...  # |x|; abs'(0) = 0 (PyTorch's convention).
 def add(x, y) -> Any: ...  # x + y.
 from .factories import arange as arange
+def arccos(x) -> Any: ...  # Inverse cosine on [-1, 1]; the gradient -1/sqrt(1 - x**2) is -inf at +-1.
+def arccosh(x) -> Any: ...  # Inverse hyperbolic cosine on [1, inf); the gradient is inf at 1.
+def arcsin(x) -> Any: ...  # Inverse sine on [-1, 1]; the gradient 1/sqrt(1 - x**2) is inf at +-1.
+def arcsinh(x) -> Any: ...  # Inverse hyperbolic sine.
+def arctan(x) -> Any: ...  # Inverse tangent.
+def arctan2(x, y) -> Any: ...  # Angle of the point (x, y), in (-pi, pi]. The gradient is NaN at the origin
+def arctanh(x) -> Any: ...  # Inverse hyperbolic tangent on (-1, 1); the gradient is inf at +-1.
 def argmax(x, axis=..., keepdims=...) -> Any: ...  # Index of the largest element (in the flattened input when ``axis`` is None).
 def argmin(x, axis=..., keepdims=...) -> Any: ...  # Index of the smallest element (in the flattened input when ``axis`` is None).
+def argsort(a, axis=..., kind=..., order=..., stable=...) -> Any: ...  # Indices that sort ``a`` along ``axis`` (stable). Integer-valued: records no gradient.
 def astype(x, dtype) -> Any: ...  # Cast to ``dtype``; the gradient is cast back to the input's dtype.
+def atleast_1d(*arys) -> Any: ...  # Each input viewed with at least one axis (0-d becomes shape (1,)); one result for
+def atleast_2d(*arys) -> Any: ...  # Each input with at least two axes: new axes go in front ((n,) becomes (1, n)).
+def atleast_3d(*arys) -> Any: ...  # Each input with at least three axes: (n,) becomes (1, n, 1), (m, n) becomes (m, n, 1).
 def broadcast_to(x, shape) -> Any: ...  # A read-only broadcast view of x in ``shape``.
 def cat(arrays, axis=...) -> Any: ...  # Join a sequence of arrays along an existing ``axis`` (flattened first when None).
+def cbrt(x) -> Any: ...  # Real cube root (negative for negative x). The gradient 1/(3 cbrt(x)**2) is inf at
+def ceil(x) -> Any: ...  # Smallest integer >= x (as a float). Non-differentiable: records no gradient.
 def clamp(x, min=..., max=...) -> Any: ...  # PyTorch's spelling of ``clip``: limit x to [min, max] (the same op, recorded as clip).
 def clip(x, a_min=..., a_max=...) -> Any: ...  # Limit x to [a_min, a_max] (either may be None). The gradient passes where
 def clone(x) -> Any: ...  # A copy with its own memory that stays in the graph (``x.clone()``, ``np.copy``).
+def column_stack(tup) -> Any: ...  # Join arrays as columns: 0-d and 1-D inputs become columns, then join along axis 1.
 def concatenate(arrays, axis=...) -> Any: ...  # Join a sequence of arrays along an existing ``axis`` (flattened first when None).
 def cos(x) -> Any: ...  # Cosine.
+def cosh(x) -> Any: ...  # Hyperbolic cosine.
+def cumprod(x, axis=...) -> Any: ...  # Running product along ``axis`` (of the flattened input when axis is None).
+def cumsum(x, axis=...) -> Any: ...  # Running sum along ``axis`` (of the flattened input when axis is None).
 default_generator: Any
 from .anomaly import detect_anomaly as detect_anomaly
+def diag(v, k=...) -> Any: ...  # A 1-D input becomes a square matrix with it on the ``k`` diagonal; a 2-D input
+def diagonal(a, offset=..., axis1=..., axis2=...) -> Any: ...  # The ``offset`` diagonal of the (axis1, axis2) planes, as a new last axis.
+def diff(a, n=..., axis=..., prepend=..., append=...) -> Any: ...  # n-th discrete difference along ``axis``: out[i] = a[i + 1] - a[i], applied n times
 def div(x, y) -> Any: ...  # x / y.
 def divide(x, y) -> Any: ...  # x / y.
 def dot(a, b) -> Any: ...  # np.dot: a product for 0-d operands, matmul up to 2-D, and for N-D a sum over the
+def dstack(tup) -> Any: ...  # Stack arrays depth-wise: inputs get at least three axes, then join along axis 2.
 def einsum(subscripts, *operands, optimize=...) -> Any: ...  # Einstein summation as np.einsum: explicit ('ij,jk->ik') or implicit output,
 from .grad_mode import enable_grad as enable_grad
+def erf(x) -> Any: ...  # Error function, 2/sqrt(pi) * integral of e**(-t**2) from 0 to x.
 def exp(x) -> Any: ...  # e ** x.
+def exp2(x) -> Any: ...  # 2**x.
 def expand_dims(x, axis) -> Any: ...  # Insert size-1 axes at ``axis`` (positions in the result, an int or a tuple).
+def expm1(x) -> Any: ...  # e**x - 1, accurate for small x.
 from . import extend as extend
 from .factories import eye as eye
 def flatten(x, start_dim=..., end_dim=...) -> Any: ...  # Merge dimensions ``start_dim..end_dim`` (inclusive) into one, as PyTorch's flatten;
 def flip(x, axis=...) -> Any: ...  # Reverse the order of elements along ``axis`` (all axes when None); a view.
+def floor(x) -> Any: ...  # Largest integer <= x (as a float). Non-differentiable: records no gradient.
+def floor_divide(x, y) -> Any: ...  # floor(x / y) (Python's //). Non-differentiable: records no gradient.
+def fmax(x, y) -> Any: ...  # Elementwise max that ignores NaN (NaN only where both are NaN). As in PyTorch's
+def fmin(x, y) -> Any: ...  # Elementwise min that ignores NaN (NaN only where both are NaN). As in PyTorch's
 from .factories import from_numpy as from_numpy
 from .factories import full as full
 from .factories import full_like as full_like
@@ -42,21 +70,37 @@ from . import functional as functional
 from .dtypes import get_default_dtype as get_default_dtype
 def getitem(x, index) -> Any: ...  # ``x[index]`` with NumPy's basic and advanced indexing; Tensors in ``index`` act as
 from .gradients import grad as grad
+def hstack(tup) -> Any: ...  # Stack arrays column-wise: join 1-D inputs end to end, others along axis 1.
+def hypot(x, y) -> Any: ...  # sqrt(x**2 + y**2) without overflow. The gradient is NaN at the origin (0/0, as in
+def inner(a, b) -> Any: ...  # Sum of products over the last axes of a and b (a product when either is 0-d).
 from .anomaly import is_anomaly_enabled as is_anomaly_enabled
 from .grad_mode import is_grad_enabled as is_grad_enabled
+def isfinite(x) -> Any: ...  # True where x is neither inf nor NaN (boolean, no gradient).
+def isinf(x) -> Any: ...  # True where x is +-inf (boolean, no gradient).
+def isnan(x) -> Any: ...  # True where x is NaN (boolean, no gradient).
+def kron(a, b) -> Any: ...  # Kronecker product: blocks a[i, j] * b, for any numbers of axes (the shorter shape
+from . import linalg as linalg
 from .factories import linspace as linspace
 def log(x) -> Any: ...  # Natural logarithm.
+def log10(x) -> Any: ...  # Base-10 logarithm.
 def log1p(x) -> Any: ...  # log(1 + x), accurate for small x.
+def log2(x) -> Any: ...  # Base-2 logarithm.
 def log_softmax(x, axis=...) -> Any: ...  # x - logsumexp(x) along ``axis`` (default -1), computed from x - max(x).
+def logaddexp(x, y) -> Any: ...  # log(e**x + e**y) without overflow; the gradients are the softmax weights of x, y.
+def logaddexp2(x, y) -> Any: ...  # log2(2**x + 2**y) without overflow.
 def logsumexp(x, axis=..., keepdims=...) -> Any: ...  # log(sum(exp(x))) over ``axis``, computed as m + log(sum(exp(x - m))) with m the
 from .factories import manual_seed as manual_seed
 def matmul(x, y) -> Any: ...  # Matrix product with np.matmul's rules: 1-D operands are promoted to a row (first)
 def max(x, axis=..., keepdims=...) -> Any: ...  # Largest element over ``axis``; tied maxima share the gradient equally.
 def maximum(x, y) -> Any: ...  # Elementwise max of x and y; on ties the gradient is split equally.
 def mean(x, axis=..., keepdims=...) -> Any: ...  # Arithmetic mean over ``axis``.
+def median(a, axis=..., keepdims=...) -> Any: ...  # The middle value over ``axis``; for an even count the mean of the two middle ones
+def meshgrid(*xi, indexing=..., sparse=..., copy=...) -> Any: ...  # Coordinate grids from 1-D coordinate vectors; ``indexing='xy'`` (the default)
 def min(x, axis=..., keepdims=...) -> Any: ...  # Smallest element over ``axis``; tied minima share the gradient equally.
 def minimum(x, y) -> Any: ...  # Elementwise min of x and y; on ties the gradient is split equally.
 def mm(x, y) -> Any: ...  # Matrix product with np.matmul's rules: 1-D operands are promoted to a row (first)
+def mod(x, y) -> Any: ...  # x - floor(x / y) * y: the remainder with the sign of the divisor (Python's %).
+def moveaxis(a, source, destination) -> Any: ...  # Move axes ``source`` to positions ``destination`` (ints or equal-length sequences),
 def mul(x, y) -> Any: ...  # x * y.
 def multiply(x, y) -> Any: ...  # x * y.
 def negative(x) -> Any: ...  # -x.
@@ -64,17 +108,27 @@ from .grad_mode import no_grad as no_grad
 from .function import once_differentiable as once_differentiable
 from .factories import ones as ones
 from .factories import ones_like as ones_like
+def outer(a, b) -> Any: ...  # out[i, j] = a.ravel()[i] * b.ravel()[j].
 def pad(x, pad_width, mode=..., constant_values=...) -> Any: ...  # Pad with ``constant_values`` (the only mode supported: its gradient is a slice).
+def percentile(a, q, axis=..., keepdims=..., method=...) -> Any: ...  # quantile with q in percent ([0, 100]).
 def pow(x, y) -> Any: ...  # x ** y. d/dy uses log(x); as in PyTorch it is 0 where x == 0 and y >= 0.
 def power(x, y) -> Any: ...  # x ** y. d/dy uses log(x); as in PyTorch it is 0 where x == 0 and y >= 0.
 def prod(x, axis=..., keepdims=...) -> Any: ...  # Product over ``axis``. The gradient of each element is the product of the others
 from .op import public_functions as public_functions
+def put_along_axis(arr, indices, values, axis) -> Any: ...  # A copy of ``arr`` with ``values`` (broadcast to the shape of ``indices``) written at
+def quantile(a, q, axis=..., keepdims=..., method=...) -> Any: ...  # The ``q``-th quantiles (q in [0, 1], a float or a sequence) over ``axis`` with
 from .factories import rand as rand
 from .factories import randn as randn
+def ravel(a) -> Any: ...  # The elements of ``a`` as a 1-D array (C order).
+def reciprocal(x) -> Any: ...  # 1 / x (for float input; NumPy's integer reciprocal truncates, so it is cast first).
 from .op import register as register
 def relu(x) -> Any: ...  # max(x, 0); relu'(0) = 0 (PyTorch's convention).
 def repeat(x, repeats, axis=...) -> Any: ...  # Repeat each element ``repeats`` times (an int, or one count per element) along
 def reshape(x, *shape, **kwargs) -> Any: ...
+def roll(a, shift, axis=...) -> Any: ...  # Shift elements cyclically by ``shift`` along ``axis`` (the flattened array when
+def rollaxis(a, axis, start=...) -> Any: ...  # Roll ``axis`` backwards until it lies before position ``start`` (NumPy's older
+def rot90(m, k=..., axes=...) -> Any: ...  # Rotate by 90 degrees ``k`` times in the plane of ``axes`` (from the first axis
+def round(x, decimals=...) -> Any: ...  # x rounded to ``decimals`` places, halves to even (as NumPy and PyTorch).
 def scatter_add(values, shape, index) -> Any: ...  # Zeros of ``shape`` with ``values`` added at ``index`` (repeats accumulate): the
 from .dtypes import set_default_dtype as set_default_dtype
 from .anomaly import set_detect_anomaly as set_detect_anomaly
@@ -82,10 +136,14 @@ from .grad_mode import set_grad_enabled as set_grad_enabled
 def sigmoid(x) -> Any: ...  # 1 / (1 + e**-x), computed from e**-|x| so it never overflows.
 def sign(x) -> Any: ...  # -1, 0 or 1 by the sign of x. Piecewise constant: it records no gradient.
 def sin(x) -> Any: ...  # Sine.
+def sinc(x) -> Any: ...  # Normalized sinc, sin(pi x) / (pi x), with sinc(0) = 1 and sinc'(0) = 0. As in
+def sinh(x) -> Any: ...  # Hyperbolic sine.
 def softmax(x, axis=...) -> Any: ...  # exp(x) / sum(exp(x)) along ``axis`` (default -1), computed from x - max(x).
 def softplus(x) -> Any: ...  # log(1 + e**x), computed as max(x, 0) + log1p(e**-|x|) so it never overflows.
+def sort(a, axis=..., kind=..., order=..., stable=...) -> Any: ...  # Values sorted ascending along ``axis`` (the flattened input when None). NaNs go
 def split(ary, indices_or_sections, axis=...) -> Any: ...  # Split ``ary`` into a list of sub-arrays along ``axis``, as NumPy's ``split``: an int
 def sqrt(x) -> Any: ...  # Square root; its gradient at 0 is inf, as in PyTorch.
+def square(x) -> Any: ...  # x * x.
 def squeeze(x, axis=...) -> Any: ...  # Remove size-1 axes: all of them, or those in ``axis`` (which must have size 1).
 def stack(arrays, axis=...) -> Any: ...  # Join a sequence of same-shaped arrays along a new ``axis``.
 def std(x, axis=..., ddof=..., keepdims=...) -> Any: ...  # Standard deviation over ``axis``: sqrt(var(x, ddof)). At zero spread the gradient
@@ -93,14 +151,23 @@ def sub(x, y) -> Any: ...  # x - y.
 def subtract(x, y) -> Any: ...  # x - y.
 def sum(x, axis=..., keepdims=...) -> Any: ...  # Sum over ``axis``.
 def swapaxes(x, axis1, axis2) -> Any: ...  # Interchange two axes (a view).
+def take(a, indices, axis=...) -> Any: ...  # Elements of ``a`` at ``indices`` along ``axis`` (of the flattened ``a`` when None);
+def take_along_axis(arr, indices, axis=...) -> Any: ...  # out[..., i, ...] = arr[..., indices[..., i, ...], ...] along ``axis`` (the flattened
+def tan(x) -> Any: ...  # Tangent; poles at pi/2 + k pi.
 def tanh(x) -> Any: ...  # Hyperbolic tangent.
 from .factories import tensor as tensor
 def tensordot(a, b, axes=...) -> Any: ...  # Sum products over the paired ``axes`` of a and b; the result's axes are a's free
 from . import testing as testing
 def tile(x, reps) -> Any: ...  # Repeat the whole input ``reps`` times along each axis (NumPy's ``tile``).
+def topk(x, k, axis=..., largest=..., sorted=...) -> Any: ...  # The ``k`` largest (or smallest) elements along ``axis`` and their indices, as
+def trace(a, offset=..., axis1=..., axis2=...) -> Any: ...  # Sum along the ``offset`` diagonal of the (axis1, axis2) planes.
 def transpose(x, *axes, **kwargs) -> Any: ...
+def tril(m, k=...) -> Any: ...  # Zero the elements above the ``k`` diagonal of the last two axes.
+def triu(m, k=...) -> Any: ...  # Zero the elements below the ``k`` diagonal of the last two axes.
+def trunc(x) -> Any: ...  # x rounded towards zero. Non-differentiable: records no gradient.
 def unsqueeze(x, axis) -> Any: ...  # Insert size-1 axes at ``axis`` (positions in the result, an int or a tuple).
 def var(x, axis=..., ddof=..., keepdims=...) -> Any: ...  # Variance over ``axis``: mean((x - mean(x))**2) * n / (n - ddof).
+def vstack(tup) -> Any: ...  # Stack arrays row-wise: 1-D inputs become rows, then join along axis 0.
 def where(condition, x, y) -> Any: ...  # Choose x where condition holds, else y (condition gets no gradient).
 from .factories import zeros as zeros
 from .factories import zeros_like as zeros_like

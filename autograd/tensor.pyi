@@ -24,6 +24,7 @@ class Tensor:
     def __deepcopy__(self, memo) -> Any: ...
     def __eq__(self, other) -> Any: ...  # Return self==value.
     def __float__(self) -> Any: ...
+    def __floordiv__(self, other) -> Any: ...
     def __format__(self, spec) -> Any: ...  # ``f"{loss:.4f}"`` formats a one-element tensor as its number; no spec gives str().
     def __ge__(self, other) -> Any: ...  # Return self>=value.
     def __getitem__(self, index) -> Any: ...  # ``x[index]`` with NumPy's basic and advanced indexing; Tensors in ``index`` act as
@@ -41,6 +42,7 @@ class Tensor:
     def __len__(self) -> Any: ...
     def __lt__(self, other) -> Any: ...  # Return self<value.
     def __matmul__(self, other) -> Any: ...
+    def __mod__(self, other) -> Any: ...
     def __mul__(self, other) -> Any: ...
     def __ne__(self, other) -> Any: ...  # Return self!=value.
     def __neg__(self) -> Any: ...  # -x.
@@ -48,7 +50,9 @@ class Tensor:
     def __radd__(self, other) -> Any: ...
     def __reduce_ex__(self, protocol) -> Any: ...  # Helper for pickle.
     def __repr__(self) -> Any: ...  # Return repr(self).
+    def __rfloordiv__(self, other) -> Any: ...
     def __rmatmul__(self, other) -> Any: ...
+    def __rmod__(self, other) -> Any: ...
     def __rmul__(self, other) -> Any: ...
     def __round__(self, ndigits=...) -> Any: ...  # ``round(loss, 3)``: a Python number for a one-element tensor (like ``float``).
     def __rpow__(self, other) -> Any: ...
@@ -62,17 +66,30 @@ class Tensor:
     def add_(self, other, alpha=...) -> Any: ...  # ``self += alpha * other`` in place; returns self.
     def all(self, axis=..., keepdims=..., *, dim=..., keepdim=...) -> Any: ...  # Whether every element is nonzero (over ``axis``/``dim``); a constant bool tensor.
     def any(self, axis=..., keepdims=..., *, dim=..., keepdim=...) -> Any: ...  # Whether any element is nonzero (over ``axis``/``dim``); a constant bool tensor.
+    def arccos(self) -> Any: ...  # Inverse cosine on [-1, 1]; the gradient -1/sqrt(1 - x**2) is -inf at +-1.
+    def arccosh(self) -> Any: ...  # Inverse hyperbolic cosine on [1, inf); the gradient is inf at 1.
+    def arcsin(self) -> Any: ...  # Inverse sine on [-1, 1]; the gradient 1/sqrt(1 - x**2) is inf at +-1.
+    def arcsinh(self) -> Any: ...  # Inverse hyperbolic sine.
+    def arctan(self) -> Any: ...  # Inverse tangent.
+    def arctanh(self) -> Any: ...  # Inverse hyperbolic tangent on (-1, 1); the gradient is inf at +-1.
     def argmax(self, axis=..., keepdims=...) -> Any: ...  # Index of the largest element (in the flattened input when ``axis`` is None).
     def argmin(self, axis=..., keepdims=...) -> Any: ...  # Index of the smallest element (in the flattened input when ``axis`` is None).
+    def argsort(self, axis=..., kind=..., order=..., stable=...) -> Any: ...  # Indices that sort ``a`` along ``axis`` (stable). Integer-valued: records no gradient.
     def astype(self, dtype) -> Any: ...  # Cast to ``dtype``; the gradient is cast back to the input's dtype.
     def backward(self, grad=..., retain_graph=..., create_graph=...) -> Any: ...  # Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
     def broadcast_to(self, shape) -> Any: ...  # A read-only broadcast view of x in ``shape``.
+    def cbrt(self) -> Any: ...  # Real cube root (negative for negative x). The gradient 1/(3 cbrt(x)**2) is inf at
+    def ceil(self) -> Any: ...  # Smallest integer >= x (as a float). Non-differentiable: records no gradient.
     def clamp(self, min=..., max=...) -> Any: ...  # PyTorch's spelling of ``clip``: limit x to [min, max] (the same op, recorded as clip).
     def clip(self, a_min=..., a_max=...) -> Any: ...  # Limit x to [a_min, a_max] (either may be None). The gradient passes where
     def clone(self) -> Any: ...  # A copy with its own memory that stays in the graph (``x.clone()``, ``np.copy``).
     def copy_(self, source) -> Any: ...  # Write ``source`` (broadcast to this tensor's shape) into it in place; returns self.
     def cos(self) -> Any: ...  # Cosine.
+    def cosh(self) -> Any: ...  # Hyperbolic cosine.
+    def cumprod(self, axis=...) -> Any: ...  # Running product along ``axis`` (of the flattened input when axis is None).
+    def cumsum(self, axis=...) -> Any: ...  # Running sum along ``axis`` (of the flattened input when axis is None).
     def detach(self) -> Any: ...  # A tensor sharing this data (and its version counter) that tracks no gradient.
+    def diagonal(self, offset=..., axis1=..., axis2=...) -> Any: ...  # The ``offset`` diagonal of the (axis1, axis2) planes, as a new last axis.
     def dim(self) -> Any: ...  # The number of dimensions (PyTorch's name for ``ndim``).
     def div(self, y) -> Any: ...  # x / y.
     def div_(self, other) -> Any: ...  # ``self /= other`` in place; returns self.
@@ -82,9 +99,12 @@ class Tensor:
     @property
     def dtype(self) -> Any: ...
     def exp(self) -> Any: ...  # e ** x.
+    def exp2(self) -> Any: ...  # 2**x.
+    def expm1(self) -> Any: ...  # e**x - 1, accurate for small x.
     def fill_(self, value) -> Any: ...  # Set every element to the scalar ``value`` in place; returns self.
     def flatten(self, start_dim=..., end_dim=...) -> Any: ...  # Merge dimensions ``start_dim..end_dim`` (inclusive) into one, as PyTorch's flatten;
     def float(self) -> Any: ...  # This tensor as float32 (recorded: gradients flow back through the cast).
+    def floor(self) -> Any: ...  # Largest integer <= x (as a float). Non-differentiable: records no gradient.
     @property
     def grad_fn(self) -> Any: ...  # The op that produced this tensor (``.name``, ``.scope``), or None for a leaf.
     @property
@@ -93,7 +113,9 @@ class Tensor:
     def is_leaf(self) -> Any: ...  # True for tensors not produced by a recording op (inputs and parameters).
     def item(self) -> Any: ...  # The value of a one-element tensor as a Python number.
     def log(self) -> Any: ...  # Natural logarithm.
+    def log10(self) -> Any: ...  # Base-10 logarithm.
     def log1p(self) -> Any: ...  # log(1 + x), accurate for small x.
+    def log2(self) -> Any: ...  # Base-2 logarithm.
     def logsumexp(self, axis=..., keepdims=...) -> Any: ...  # log(sum(exp(x))) over ``axis``, computed as m + log(sum(exp(x - m))) with m the
     def matmul(self, y) -> Any: ...  # Matrix product with np.matmul's rules: 1-D operands are promoted to a row (first)
     def max(self, axis=..., keepdims=...) -> Any: ...  # Largest element over ``axis``; tied maxima share the gradient equally.
@@ -114,6 +136,8 @@ class Tensor:
     def pow(self, y) -> Any: ...  # x ** y. d/dy uses log(x); as in PyTorch it is 0 where x == 0 and y >= 0.
     def power(self, y) -> Any: ...  # x ** y. d/dy uses log(x); as in PyTorch it is 0 where x == 0 and y >= 0.
     def prod(self, axis=..., keepdims=...) -> Any: ...  # Product over ``axis``. The gradient of each element is the product of the others
+    def ravel(self) -> Any: ...  # The elements of ``a`` as a 1-D array (C order).
+    def reciprocal(self) -> Any: ...  # 1 / x (for float input; NumPy's integer reciprocal truncates, so it is cast first).
     def register_hook(self, hook) -> Any: ...  # Call ``hook(grad)`` with this tensor's gradient during backward; a returned tensor of
     def relu(self) -> Any: ...  # max(x, 0); relu'(0) = 0 (PyTorch's convention).
     def repeat(self, repeats, axis=...) -> Any: ...  # Repeat each element ``repeats`` times (an int, or one count per element) along
@@ -124,15 +148,18 @@ class Tensor:
     def retain_grad(self) -> Any: ...  # Keep the gradient of this non-leaf tensor in ``.grad`` after backward
     @property
     def retains_grad(self) -> Any: ...  # True for a non-leaf tensor whose gradient backward stores in ``.grad``.
+    def round(self, decimals=...) -> Any: ...  # x rounded to ``decimals`` places, halves to even (as NumPy and PyTorch).
     @property
     def shape(self) -> Any: ...
     def sigmoid(self) -> Any: ...  # 1 / (1 + e**-x), computed from e**-|x| so it never overflows.
     def sign(self) -> Any: ...  # -1, 0 or 1 by the sign of x. Piecewise constant: it records no gradient.
     def sin(self) -> Any: ...  # Sine.
+    def sinh(self) -> Any: ...  # Hyperbolic sine.
     @property
     def size(self) -> Any: ...  # The number of elements, as NumPy's ``size`` (``numel()`` is PyTorch's name).
     def softplus(self) -> Any: ...  # log(1 + e**x), computed as max(x, 0) + log1p(e**-|x|) so it never overflows.
     def sqrt(self) -> Any: ...  # Square root; its gradient at 0 is inf, as in PyTorch.
+    def square(self) -> Any: ...  # x * x.
     def squeeze(self, axis=...) -> Any: ...  # Remove size-1 axes: all of them, or those in ``axis`` (which must have size 1).
     def std(self, axis=..., ddof=..., keepdims=...) -> Any: ...  # Standard deviation over ``axis``: sqrt(var(x, ddof)). At zero spread the gradient
     def sub(self, y) -> Any: ...  # x - y.
@@ -140,9 +167,13 @@ class Tensor:
     def subtract(self, y) -> Any: ...  # x - y.
     def sum(self, axis=..., keepdims=...) -> Any: ...  # Sum over ``axis``.
     def swapaxes(self, axis1, axis2) -> Any: ...  # Interchange two axes (a view).
+    def take(self, indices, axis=...) -> Any: ...  # Elements of ``a`` at ``indices`` along ``axis`` (of the flattened ``a`` when None);
+    def tan(self) -> Any: ...  # Tangent; poles at pi/2 + k pi.
     def tanh(self) -> Any: ...  # Hyperbolic tangent.
     def tolist(self) -> Any: ...
+    def trace(self, offset=..., axis1=..., axis2=...) -> Any: ...  # Sum along the ``offset`` diagonal of the (axis1, axis2) planes.
     def transpose(self, *axes, **kwargs) -> Any: ...
+    def trunc(self) -> Any: ...  # x rounded towards zero. Non-differentiable: records no gradient.
     def unsqueeze(self, axis) -> Any: ...  # Insert size-1 axes at ``axis`` (positions in the result, an int or a tuple).
     def var(self, axis=..., ddof=..., keepdims=...) -> Any: ...  # Variance over ``axis``: mean((x - mean(x))**2) * n / (n - ddof).
     def view(self, *shape, **kwargs) -> Any: ...

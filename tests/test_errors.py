@@ -72,10 +72,10 @@ def test_item_of_many_elements():
 # --- NumPy dispatch -------------------------------------------------------------------------
 
 def test_unregistered_numpy_function_is_named():
-    with pytest.raises(TypeError, match=r"numpy\.cumprod has no registered autograd op"):
-        np.cumprod(leaf())
-    with pytest.raises(TypeError, match=r"numpy\.hypot has no registered autograd op"):
-        np.hypot(leaf(), 1.0)
+    with pytest.raises(TypeError, match=r"numpy\.convolve has no registered autograd op"):
+        np.convolve(leaf()[0], leaf()[1])
+    with pytest.raises(TypeError, match=r"numpy\.heaviside has no registered autograd op"):
+        np.heaviside(leaf(), 1.0)
 
 
 def test_ufunc_out_argument_with_two_outputs_is_refused():

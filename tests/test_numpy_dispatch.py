@@ -107,10 +107,10 @@ def test_asarray_gives_the_data():
 
 def test_unregistered_function_raises_naming_it():
     x = Tensor(np.array([3.0, 1.0, 2.0]), requires_grad=True)
-    with pytest.raises(TypeError, match=r"numpy\.cumsum"):
-        np.cumsum(x)
-    with pytest.raises(TypeError, match=r"numpy\.arctan2"):
-        np.arctan2(x, x)
+    with pytest.raises(TypeError, match=r"numpy\.convolve"):
+        np.convolve(x, x)
+    with pytest.raises(TypeError, match=r"numpy\.heaviside"):
+        np.heaviside(x, x)
 
 
 def test_ufunc_methods_other_than_call_are_refused():

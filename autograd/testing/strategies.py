@@ -11,7 +11,9 @@ from hypothesis.extra import numpy as hnp
 from ..tensor import Tensor
 
 __all__ = ["shapes", "broadcastable_shapes", "arrays", "tensors", "distinct_arrays", "untied_pair",
-           "elementwise", "axes_for", "reduction", "indices_for", "prod_args", "st", "hnp"]
+           "elementwise", "axes_for", "reduction", "indices_for", "prod_args", "st", "hnp",
+           "batch_shapes", "orthogonal_matrices", "invertible_matrices", "spd_matrices",
+           "spectral_matrices"]
 
 MAX_DIMS = 4
 MAX_SIDE = 4
@@ -178,3 +180,70 @@ def prod_args(draw, others=False):
     return (x,), {"axis": draw(axes_for(len(shape))), "keepdims": draw(st.booleans())}
 
 
+# --- matrices for the linear-algebra ops ---------------------------------------------------
+# Random entries alone give nearly singular matrices now and then, where finite
+# differences (and the gradients themselves) blow up; these build matrices whose
+# conditioning, eigenvalues or singular values are kept away from the degenerate cases.
+
+def batch_shapes(max_dims=1, max_side=2):
+    """Leading batch shapes for stacks of matrices: () or a few small sides."""
+    return shapes(min_dims=0, max_dims=max_dims, max_side=max_side)
+
+
+@st.composite
+def orthogonal_matrices(draw, batch, side):
+    """Orthogonal (side, side) matrices of batch shape ``batch``: Q of a random QR, turned
+    by a fixed dense rotation so that even the simplest draw is not diagonal (LAPACK
+    flips signs of eigen/singular vectors discontinuously around diagonal matrices,
+    which finite differences would straddle)."""
+    raw = draw(arrays(tuple(batch) + (side, side), low=-1.0, high=1.0))
+    q, r = np.linalg.qr(raw + 3.0 * np.eye(side))
+    q = q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+    rotation = np.linalg.qr(np.random.default_rng(side).standard_normal((side, side)))[0]
+    return q @ rotation
+
+
+@st.composite
+def invertible_matrices(draw, batch=None, side=None, max_side=4):
+    """Well-conditioned square matrices (diagonally dominant, rows of random sign, so the
+    determinant takes both signs), with a batch shape drawn when ``batch`` is None."""
+    batch = draw(batch_shapes()) if batch is None else batch
+    side = draw(st.integers(1, max_side)) if side is None else side
+    raw = draw(arrays(tuple(batch) + (side, side), low=-1.0, high=1.0))
+    signs = draw(hnp.arrays(np.float64, tuple(batch) + (side, 1),
+                            elements=st.sampled_from([-1.0, 1.0])))
+    return (raw + (side + 1.0) * np.eye(side)) * signs
+
+
+@st.composite
+def spd_matrices(draw, batch=None, side=None, max_side=4):
+    """Symmetric positive definite matrices B B^T + side * I."""
+    batch = draw(batch_shapes()) if batch is None else batch
+    side = draw(st.integers(1, max_side)) if side is None else side
+    raw = draw(arrays(tuple(batch) + (side, side), low=-1.0, high=1.0))
+    return raw @ np.swapaxes(raw, -1, -2) + side * np.eye(side)
+
+
+@st.composite
+def spectral_matrices(draw, batch=None, rows=None, cols=None, symmetric=False, max_side=4,
+                      gap=0.3):
+    """Matrices U diag(s) V^T with singular values (or, when ``symmetric``, eigenvalues of
+    either sign) at least ``gap`` apart and at least 0.5 in size, so that SVD and eigh
+    gradients (which divide by their differences) stay finite."""
+    batch = draw(batch_shapes()) if batch is None else batch
+    rows = draw(st.integers(1, max_side)) if rows is None else rows
+    cols = rows if symmetric else (draw(st.integers(1, max_side)) if cols is None else cols)
+    count = min(rows, cols)
+    steps = draw(hnp.arrays(np.float64, (count,), elements=st.floats(gap, 1.0)))
+    values = 0.5 + np.cumsum(steps)
+    if symmetric:
+        values = values * draw(hnp.arrays(np.float64, (count,),
+                                          elements=st.sampled_from([-1.0, 1.0])))
+        order = np.argsort(values)
+        values = values[order]
+        gaps = np.diff(values)
+        if gaps.size and gaps.min() < gap:  # a sign flip brought two values together
+            values = values + np.arange(count) * gap
+    left = draw(orthogonal_matrices(batch, rows))[..., :, :count]
+    right = left if symmetric else draw(orthogonal_matrices(batch, cols))[..., :, :count]
+    return (left * values) @ np.swapaxes(right, -1, -2)
