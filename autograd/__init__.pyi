@@ -105,6 +105,7 @@ def mul(x, y) -> Any: ...  # x * y.
 def multiply(x, y) -> Any: ...  # x * y.
 def negative(x) -> Any: ...  # -x.
 from .grad_mode import no_grad as no_grad
+def norm(x, p=..., dim=..., keepdim=...) -> Any: ...  # PyTorch's ``x.norm(p, dim, keepdim)`` and ``torch.norm``: the p-norm of the entries
 from .function import once_differentiable as once_differentiable
 from .factories import ones as ones
 from .factories import ones_like as ones_like

@@ -44,11 +44,11 @@ def _copyto(dst, src, casting="same_kind", where=True):
 # Value-only NumPy callables: their results carry no gradient, so nothing is dropped.
 _VALUE_ONLY = (
     np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
-    np.isnan, np.isinf, np.isfinite, np.floor, np.ceil, np.rint, np.trunc,
+    np.rint,
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor, np.signbit,
     np.shape, np.ndim, np.size, np.result_type, np.allclose, np.isclose, np.array_equal,
     np.any, np.all, np.count_nonzero, np.nonzero, np.unique, np.array_equiv,
-    np.iscomplexobj, np.isrealobj, np.round, np.around,
+    np.iscomplexobj, np.isrealobj,
 )
 
 

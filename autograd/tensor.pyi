@@ -130,6 +130,7 @@ class Tensor:
     @property
     def ndim(self) -> Any: ...
     def negative(self) -> Any: ...  # -x.
+    def norm(self, p=..., dim=..., keepdim=...) -> Any: ...  # PyTorch's ``x.norm(p, dim, keepdim)`` and ``torch.norm``: the p-norm of the entries
     def numel(self) -> Any: ...  # The number of elements (PyTorch's name for ``size``).
     def numpy(self) -> Any: ...  # The underlying ndarray (shared, not copied).
     def permute(self, *axes, **kwargs) -> Any: ...

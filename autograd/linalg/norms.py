@@ -127,3 +127,31 @@ def norm(x, ord=None, axis=None, keepdims=False):
 (sum, max, min, abs, sqrt, where, moveaxis, expand_dims, squeeze, reshape) = functions(
     "sum", "max", "min", "abs", "sqrt", "where", "moveaxis", "expand_dims", "squeeze",
     "reshape")
+
+
+def _tensor_norm_sample(strategies):
+    st = strategies.st
+
+    @st.composite
+    def draw_case(draw):
+        x = draw(strategies.arrays(strategies.shapes(min_dims=1, max_dims=3), avoid=(0.0,)))
+        p = draw(st.sampled_from(["fro", 1, 2, 3]))
+        dim = draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1),
+                             st.permutations(range(x.ndim)).map(lambda axes: tuple(axes[:2]))))
+        return (x,), {"p": p, "dim": dim, "keepdim": draw(st.booleans())}
+    return draw_case()
+
+
+@register("norm", method=True, sample=_tensor_norm_sample,
+          torch=lambda torch, x, p="fro", dim=None, keepdim=False: torch.norm(x, p, dim, keepdim))
+def tensor_norm(x, p="fro", dim=None, keepdim=False):
+    """PyTorch's ``x.norm(p, dim, keepdim)`` and ``torch.norm``: the p-norm of the entries
+    over ``dim`` (every dimension when None), ``'fro'`` being the 2-norm; ``'nuc'`` is the
+    nuclear norm over a pair of dims. NumPy's matrix norms: ``ag.linalg.norm``."""
+    data = np.asarray(value_of(x))
+    if p == "nuc":
+        return norm(x, "nuc", axis=(-2, -1) if dim is None else dim, keepdims=keepdim)
+    axes = tuple(range(data.ndim)) if dim is None else (
+        (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim))
+    axes = tuple(axis_in_range(a, data.shape, "norm") for a in axes)
+    return _vector_norm(x, 2 if p == "fro" else p, axes, keepdim)
