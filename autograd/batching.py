@@ -99,6 +99,19 @@ def batch_axis(default):
     return rule
 
 
+def batch_axis_or_flattened(default):
+    """Ops with one ``axis`` where None means the flattened element (cumsum, sort)."""
+    def rule(op_cls, values, batched, params, size):
+        (x,) = values
+        axis = params.get("axis", default)
+        if axis is None:
+            (reshape,) = functions("reshape")
+            return apply(op_cls, (reshape(x, (size, -1)),), dict(params, axis=1))
+        return apply(op_cls, (x,), dict(params, axis=shifted(axis, logical_ndim(x) - 1,
+                                                              op_cls.name)))
+    return rule
+
+
 def batch_leading(op_cls, values, batched, params, size):
     """Ops that treat every leading axis of their first input as a batch axis, given
     that only the first input is batched (otherwise: one call per element)."""

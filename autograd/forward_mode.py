@@ -162,6 +162,25 @@ def multilinear_jvp(self, tangents, out, *inputs):
     return tangent_sum(*terms)
 
 
+def elementwise_jvp(self, tangents, out, *inputs):
+    """Rule for elementwise ops (Jacobian diagonal per input): each input's term is the
+    op's own VJP applied to that input's tangent, which broadcasts to the output's shape."""
+    terms = []
+    for position, tangent in enumerate(tangents):
+        if tangent is not None:
+            self.needs_grad = tuple(i == position for i in range(len(inputs)))
+            terms.append(self.vjp(tangent, out, *inputs)[position])
+    return tangent_sum(*terms)
+
+
+def unsupported_jvp(self, tangents, out, *inputs):
+    """For ops whose tangent has no rule and whose double-VJP fallback would be wrong
+    (packed multi-output decompositions): say so rather than return a wrong tangent."""
+    raise NotImplementedError(
+        f"forward mode (jvp, jacfwd, hessian) through op '{self.name}' is not implemented; "
+        f"use reverse mode (grad, jacrev, vjp) for it")
+
+
 def symmetric_jvp(self, tangents, out, x):
     """Rule for one-input ops whose Jacobian is symmetric: the JVP is the VJP."""
     if tangents[0] is None:

@@ -9,6 +9,8 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..batching import batch_leading
+from ..forward_mode import double_vjp_tangent, unsupported_jvp
 from ..op import Op, apply, functions, register, value_of
 from .matrices import check_matrix, check_square, mT, symmetrized
 
@@ -34,6 +36,7 @@ class Cholesky(Op):
     part of tril(L^T gL) with its diagonal halved. Raises LinAlgError (a ValueError)
     when a is not positive definite.
     """
+    batch_rule = batch_leading
     def forward(self, a, *, upper=False):
         check_square(a, "linalg.cholesky")
         self.upper = upper
@@ -55,6 +58,7 @@ class Cholesky(Op):
 class _PackedEigh(Op):
     """eigh of the symmetrized input, packed as (..., n + 1, n): row 0 the eigenvalues
     (ascending), rows 1.. the eigenvectors (columns)."""
+    jvp = unsupported_jvp
     name = "linalg.eigh"
 
     def forward(self, a):
@@ -196,9 +200,16 @@ def qr(a, mode="reduced"):
 
 class _PackedSVD(Op):
     """U, S and Vh flattened and joined along the last axis."""
+
+    def jvp(self, tangents, out, a):
+        # The singular values' tangent comes out right by the double-VJP fallback; U and
+        # Vh would get zero tangents from it, so forward mode refuses them.
+        if self.params.get("values_only"):
+            return double_vjp_tangent(type(self), self.params, (a,), tangents)
+        return unsupported_jvp(self, tangents, out, a)
     name = "linalg.svd"
 
-    def forward(self, a, *, full_matrices):
+    def forward(self, a, *, full_matrices, values_only=False):
         u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
         self.u_shape, self.vh_shape = u.shape[-2:], vh.shape[-2:]
         batch = u.shape[:-2]
@@ -281,7 +292,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     rows of Vh get no gradient. Gradients of S alone are always finite.
     """
     check_matrix(a, "linalg.svd")
-    packed = apply(_PackedSVD, (a,), {"full_matrices": bool(full_matrices) and compute_uv})
+    packed = apply(_PackedSVD, (a,), {"full_matrices": bool(full_matrices) and compute_uv,
+                                      "values_only": not compute_uv})
     rows, cols = np.shape(value_of(a))[-2:]
     count = min(rows, cols)
     u_cols = rows if full_matrices and compute_uv else count

@@ -3,6 +3,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..batching import batch_leading
 from ..op import Op, apply, functions, register, value_of
 from ..tensor import Tensor
 from .decompositions import svd
@@ -22,6 +23,7 @@ class Det(Op):
     matrix (det exactly 0) the cofactor comes from the SVD instead,
     det(U) det(Vh) U diag(prod of the other singular values) Vh, which stays finite
     (for rank n - 1 it is the only nonzero term)."""
+    batch_rule = batch_leading
     def forward(self, a):
         check_square(a, "linalg.det")
         return np.linalg.det(a)

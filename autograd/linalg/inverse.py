@@ -1,6 +1,7 @@
 """Inverses and linear solves: inv, solve, pinv, lstsq, matrix_power."""
 import numpy as np
 
+from ..batching import batch_leading
 from ..op import Op, functions, register, value_of
 from ..tensor import Tensor
 from .matrices import check_matrix, check_square, mT, singular
@@ -12,6 +13,7 @@ from .matrices import check_matrix, check_square, mT, singular
 class Inv(Op):
     """Inverse of a square matrix (or of each in a stack). d inv = -inv da inv, so the
     gradient is -inv^T g inv^T. Raises LinAlgError (a ValueError) for a singular matrix."""
+    batch_rule = batch_leading
     def forward(self, a):
         check_square(a, "linalg.inv")
         try:
@@ -76,6 +78,7 @@ class Pinv(Op):
     count as zero; NumPy's default). The gradient is PyTorch's closed form, valid where the
     rank does not change under small perturbations (it jumps where it does):
     dP = -P da P + P P^T da^T (I - a P) + (I - P a) da^T P^T P."""
+    batch_rule = batch_leading
     def forward(self, a, *, rcond=None):
         check_matrix(a, "linalg.pinv")
         return np.linalg.pinv(a) if rcond is None else np.linalg.pinv(a, rcond=rcond)

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+from ..batching import batch_elementwise
+from ..forward_mode import elementwise_jvp
 from ..op import Op, functions, register
 
 LN2 = math.log(2.0)
@@ -21,6 +23,8 @@ def _unary(low=-3.0, high=3.0, avoid=()):
           torch=lambda torch, x: torch.expm1(x))
 class Expm1(Op):
     """e**x - 1, accurate for small x."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.expm1(x)
 
@@ -32,6 +36,8 @@ class Expm1(Op):
           torch=lambda torch, x: torch.exp2(x))
 class Exp2(Op):
     """2**x."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.exp2(x)
 
@@ -43,6 +49,8 @@ class Exp2(Op):
           torch=lambda torch, x: torch.log2(x))
 class Log2(Op):
     """Base-2 logarithm."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.log2(x)
 
@@ -54,6 +62,8 @@ class Log2(Op):
           torch=lambda torch, x: torch.log10(x))
 class Log10(Op):
     """Base-10 logarithm."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.log10(x)
 
@@ -65,6 +75,8 @@ class Log10(Op):
           torch=lambda torch, x: torch.square(x))
 class Square(Op):
     """x * x."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.square(x)
 
@@ -76,6 +88,8 @@ class Square(Op):
           torch=lambda torch, x: torch.reciprocal(x))
 class Reciprocal(Op):
     """1 / x (for float input; NumPy's integer reciprocal truncates, so it is cast first)."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         x = np.asarray(x)
         return np.reciprocal(x if x.dtype.kind == "f" else x.astype(np.float64))
@@ -92,6 +106,8 @@ def _torch_cbrt(torch, x):
 class Cbrt(Op):
     """Real cube root (negative for negative x). The gradient 1/(3 cbrt(x)**2) is inf at
     0; PyTorch has no cbrt, its sign(x) * |x|**(1/3) gives the same values elsewhere."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.cbrt(x)
 
@@ -103,6 +119,8 @@ class Cbrt(Op):
           torch=lambda torch, x, y: torch.logaddexp(x, y))
 class LogAddExp(Op):
     """log(e**x + e**y) without overflow; the gradients are the softmax weights of x, y."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x, y):
         return np.logaddexp(x, y)
 
@@ -115,6 +133,8 @@ class LogAddExp(Op):
           torch=lambda torch, x, y: torch.logaddexp2(x, y))
 class LogAddExp2(Op):
     """log2(2**x + 2**y) without overflow."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x, y):
         return np.logaddexp2(x, y)
 
@@ -129,6 +149,7 @@ class LogAddExp2(Op):
 class FMax(Op):
     """Elementwise max that ignores NaN (NaN only where both are NaN). As in PyTorch's
     fmax, a tie (or a NaN y) sends the whole gradient to x."""
+    batch_rule = batch_elementwise
     def forward(self, x, y):
         self.x_wins = (x >= y) | np.isnan(y)
         return np.fmax(x, y)
@@ -145,6 +166,7 @@ class FMax(Op):
 class FMin(Op):
     """Elementwise min that ignores NaN (NaN only where both are NaN). As in PyTorch's
     fmin, a tie (or a NaN y) sends the whole gradient to x."""
+    batch_rule = batch_elementwise
     def forward(self, x, y):
         self.x_wins = (x <= y) | np.isnan(y)
         return np.fmin(x, y)

@@ -7,6 +7,7 @@ floor/ceil/round/trunc; the values are the same.)
 """
 import numpy as np
 
+from ..batching import batch_elementwise
 from ..op import Op, register
 
 
@@ -16,6 +17,7 @@ def _unary(low=-3.0, high=3.0):
 
 class _Unary(Op):
     """One NumPy ufunc applied elementwise, nothing recorded."""
+    batch_rule = batch_elementwise
     differentiable = False
     ufunc = None
 
@@ -71,6 +73,7 @@ class IsInf(_Unary):
 class Round(Op):
     """x rounded to ``decimals`` places, halves to even (as NumPy and PyTorch).
     Non-differentiable: records no gradient."""
+    batch_rule = batch_elementwise
     differentiable = False
 
     def forward(self, x, *, decimals=0):
@@ -88,6 +91,7 @@ def _divisor_sample(st):
 class Mod(Op):
     """x - floor(x / y) * y: the remainder with the sign of the divisor (Python's %).
     Non-differentiable here: records no gradient."""
+    batch_rule = batch_elementwise
     differentiable = False
 
     def forward(self, x, y):
@@ -98,6 +102,7 @@ class Mod(Op):
           sample=_divisor_sample, torch=lambda torch, x, y: torch.floor_divide(x, y))
 class FloorDivide(Op):
     """floor(x / y) (Python's //). Non-differentiable: records no gradient."""
+    batch_rule = batch_elementwise
     differentiable = False
 
     def forward(self, x, y):

@@ -2,6 +2,8 @@
 flattening)."""
 import numpy as np
 
+from ..batching import batch_axis_or_flattened
+from ..forward_mode import linear_jvp
 from ..op import Op, functions, register, value_of
 from ..tensor import Tensor
 from .axis_checks import axis_in_range
@@ -36,6 +38,8 @@ def _scan_sample(st):
           torch=_torch_scan("cumsum"))
 class CumSum(Op):
     """Running sum along ``axis`` (of the flattened input when axis is None)."""
+    jvp = linear_jvp
+    batch_rule = batch_axis_or_flattened(None)
     vjp_uses_values = False
 
     def forward(self, x, *, axis=None):
@@ -66,6 +70,7 @@ class CumProd(Op):
     later outputs of the product of the other factors, computed without dividing
     (O(n**2) per slice, only when a slice holds a zero), as PyTorch does.
     """
+    batch_rule = batch_axis_or_flattened(None)
     def forward(self, x, *, axis=None):
         x = np.asarray(x)
         self.axis = _scan_axis(x, axis, "cumprod")

@@ -7,6 +7,7 @@ built on ``sort`` and linear interpolation, and differentiate to any order.
 """
 import numpy as np
 
+from ..batching import batch_axis_or_flattened
 from ..op import Op, functions, register, value_of
 from ..tensor import Tensor
 from .axis_checks import axis_in_range
@@ -45,6 +46,7 @@ class Sort(Op):
     last, as in NumPy. The sort is stable whatever ``kind`` says, so the gradient on
     ties is deterministic: each tied element gets the gradient of the slot it lands in.
     (No Tensor.sort method: ndarray.sort sorts in place, torch's returns indices too.)"""
+    batch_rule = batch_axis_or_flattened(-1)
     def forward(self, a, *, axis=-1, kind=None, order=None, stable=None):
         if order is not None:
             raise TypeError("sort: order= (structured arrays) is not supported on Tensors")
@@ -77,6 +79,7 @@ def _torch_argsort(torch, a, axis=-1, kind=None):
 @register("argsort", method=True, numpy=np.argsort, sample=_sort_sample, torch=_torch_argsort)
 class ArgSort(Op):
     """Indices that sort ``a`` along ``axis`` (stable). Integer-valued: records no gradient."""
+    batch_rule = batch_axis_or_flattened(-1)
     differentiable = False
 
     def forward(self, a, *, axis=-1, kind=None, order=None, stable=None):

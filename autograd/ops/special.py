@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from ..batching import batch_elementwise
+from ..forward_mode import elementwise_jvp
 from ..op import Op, functions, register
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -26,6 +28,8 @@ except ImportError:  # pragma: no cover - exercised only without SciPy
           torch=lambda torch, x: torch.erf(x))
 class Erf(Op):
     """Error function, 2/sqrt(pi) * integral of e**(-t**2) from 0 to x."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return _erf(x)
 

@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from ..batching import batch_elementwise
+from ..forward_mode import elementwise_jvp
 from ..op import Op, functions, register, value_of
 
 
@@ -19,6 +21,8 @@ def _unary(low=-3.0, high=3.0, avoid=()):
           torch=lambda torch, x: torch.tan(x))
 class Tan(Op):
     """Tangent; poles at pi/2 + k pi."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.tan(x)
 
@@ -30,6 +34,8 @@ class Tan(Op):
           torch=lambda torch, x: torch.asin(x))
 class ArcSin(Op):
     """Inverse sine on [-1, 1]; the gradient 1/sqrt(1 - x**2) is inf at +-1."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.arcsin(x)
 
@@ -41,6 +47,8 @@ class ArcSin(Op):
           torch=lambda torch, x: torch.acos(x))
 class ArcCos(Op):
     """Inverse cosine on [-1, 1]; the gradient -1/sqrt(1 - x**2) is -inf at +-1."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.arccos(x)
 
@@ -52,6 +60,8 @@ class ArcCos(Op):
           torch=lambda torch, x: torch.atan(x))
 class ArcTan(Op):
     """Inverse tangent."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.arctan(x)
 
@@ -63,6 +73,8 @@ class ArcTan(Op):
           torch=lambda torch, x: torch.sinh(x))
 class Sinh(Op):
     """Hyperbolic sine."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.sinh(x)
 
@@ -74,6 +86,8 @@ class Sinh(Op):
           torch=lambda torch, x: torch.cosh(x))
 class Cosh(Op):
     """Hyperbolic cosine."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.cosh(x)
 
@@ -85,6 +99,8 @@ class Cosh(Op):
           torch=lambda torch, x: torch.asinh(x))
 class ArcSinh(Op):
     """Inverse hyperbolic sine."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.arcsinh(x)
 
@@ -96,6 +112,8 @@ class ArcSinh(Op):
           torch=lambda torch, x: torch.acosh(x))
 class ArcCosh(Op):
     """Inverse hyperbolic cosine on [1, inf); the gradient is inf at 1."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.arccosh(x)
 
@@ -107,6 +125,8 @@ class ArcCosh(Op):
           torch=lambda torch, x: torch.atanh(x))
 class ArcTanh(Op):
     """Inverse hyperbolic tangent on (-1, 1); the gradient is inf at +-1."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.arctanh(x)
 
@@ -120,6 +140,8 @@ class Sinc(Op):
     """Normalized sinc, sin(pi x) / (pi x), with sinc(0) = 1 and sinc'(0) = 0. As in
     PyTorch the first derivative is masked to 0 at x = 0, so the second derivative
     there is 0 rather than -pi**2 / 3."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x):
         return np.sinc(x)
 
@@ -138,6 +160,8 @@ class Sinc(Op):
 class ArcTan2(Op):
     """Angle of the point (x, y), in (-pi, pi]. The gradient is NaN at the origin
     (0/0, as in PyTorch)."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, y, x):
         return np.arctan2(y, x)
 
@@ -153,6 +177,8 @@ class ArcTan2(Op):
 class Hypot(Op):
     """sqrt(x**2 + y**2) without overflow. The gradient is NaN at the origin (0/0, as in
     PyTorch)."""
+    jvp = elementwise_jvp
+    batch_rule = batch_elementwise
     def forward(self, x, y):
         return np.hypot(x, y)
 
