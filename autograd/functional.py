@@ -496,14 +496,7 @@ def _forward_stand_in(primal, role):
             raise TypeError(f"{role} has dtype {primal.dtype}; only floating-point arguments "
                             f"can be differentiated")
         return apply(Identity, (primal,))
-    try:
-        array = as_array(primal)
-    except TypeError as err:
-        raise TypeError(f"{role}: expected a Tensor or array, got {type(primal).__name__}") from err
-    if array.dtype.kind != "f":
-        raise TypeError(f"{role} has dtype {array.dtype}; only floating-point arguments can be "
-                        f"differentiated (pass floats, e.g. 2.0 rather than 2)")
-    return Tensor._constant(array)
+    return _stand_in_source(primal, role)
 
 
 def _tangent_like(tangent, primal):
