@@ -32,6 +32,18 @@ __all__ = ["grad", "value_and_grad", "jacrev", "jacfwd", "jacobian", "hessian", 
            "hvp", "vmap"]
 
 
+def _float_array(value, role):
+    """A non-Tensor argument as a floating-point array; the errors name ``role``."""
+    try:
+        array = as_array(value)
+    except TypeError as err:
+        raise TypeError(f"{role}: expected a Tensor or array, got {type(value).__name__}") from err
+    if array.dtype.kind != "f":
+        raise TypeError(f"{role} has dtype {array.dtype}; only floating-point arguments can be "
+                        f"differentiated (pass floats, e.g. 2.0 rather than 2)")
+    return array
+
+
 def _stand_in(value, role, outer):
     """A tensor that requires grad, standing for the argument ``value``."""
     if isinstance(value, Tensor):
@@ -43,14 +55,7 @@ def _stand_in(value, role, outer):
             # it, and gradients taken here stop at it
             return fresh_leaf_like(value)
         return Tensor(value.data, requires_grad=True)
-    try:
-        array = as_array(value)
-    except TypeError as err:
-        raise TypeError(f"{role}: expected a Tensor or array, got {type(value).__name__}") from err
-    if array.dtype.kind != "f":
-        raise TypeError(f"{role} has dtype {array.dtype}; only floating-point arguments can be "
-                        f"differentiated (pass floats, e.g. 2.0 rather than 2)")
-    return Tensor(array, requires_grad=True)
+    return Tensor(_float_array(value, role), requires_grad=True)
 
 
 def _normalize_argnums(argnums, count, name):
@@ -201,14 +206,7 @@ def _stand_in_source(value, role):
     """An argument as a Tensor (arrays become constants), its dtype checked."""
     if isinstance(value, Tensor):
         return value
-    try:
-        array = as_array(value)
-    except TypeError as err:
-        raise TypeError(f"{role}: expected a Tensor or array, got {type(value).__name__}") from err
-    if array.dtype.kind != "f":
-        raise TypeError(f"{role} has dtype {array.dtype}; only floating-point arguments can be "
-                        f"differentiated (pass floats, e.g. 2.0 rather than 2)")
-    return Tensor._constant(array)
+    return Tensor._constant(_float_array(value, role))
 
 
 def value_and_grad(f, argnums=0, has_aux=False):
@@ -377,13 +375,7 @@ def jacfwd(f, argnums=0, has_aux=False):
 def _shape_and_dtype(value, role):
     if isinstance(value, Tensor):
         return value.shape, value.dtype
-    try:
-        array = as_array(value)
-    except TypeError as err:
-        raise TypeError(f"{role}: expected a Tensor or array, got {type(value).__name__}") from err
-    if array.dtype.kind != "f":
-        raise TypeError(f"{role} has dtype {array.dtype}; only floating-point arguments can be "
-                        f"differentiated (pass floats, e.g. 2.0 rather than 2)")
+    array = _float_array(value, role)
     return array.shape, array.dtype
 
 

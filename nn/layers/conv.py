@@ -6,6 +6,21 @@ from ..validation import boolean, positive_int
 from .linear import add_affine_parameters, check_dtype, check_size, input_shape, reset_affine
 
 
+def check_conv_arguments(name, in_channels, out_channels, groups, bias, padding_mode):
+    """The argument checks every convolution layer shares; returns the checked
+    (in_channels, out_channels, groups, bias)."""
+    in_channels = positive_int(name, "in_channels", in_channels)
+    out_channels = positive_int(name, "out_channels", out_channels)
+    groups = positive_int(name, "groups", groups)
+    bias = boolean(name, "bias", bias)
+    if padding_mode != "zeros":
+        raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
+                         f"({out_channels}) must be divisible by groups ({groups})")
+    return in_channels, out_channels, groups, bias
+
+
 class Conv2d(Module):
     """2-d convolution: input (N, C_in, H, W) or (C_in, H, W) -> (N, C_out, H_out, W_out).
 
@@ -18,16 +33,8 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
         super().__init__()
-        in_channels = positive_int("Conv2d", "in_channels", in_channels)
-        out_channels = positive_int("Conv2d", "out_channels", out_channels)
-        groups = positive_int("Conv2d", "groups", groups)
-        bias = boolean("Conv2d", "bias", bias)
-        if padding_mode != "zeros":
-            raise ValueError(f"Conv2d: only padding_mode='zeros' is supported, "
-                             f"got {padding_mode!r}")
-        if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels "
-                             f"({out_channels}) must be divisible by groups ({groups})")
+        in_channels, out_channels, groups, bias = check_conv_arguments(
+            "Conv2d", in_channels, out_channels, groups, bias, padding_mode)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
         self.stride = pair(stride, "stride", "Conv2d")

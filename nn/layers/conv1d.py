@@ -2,7 +2,7 @@
 from .. import functional as F
 from ..module import Module
 from ..ops.conv_variants import single
-from ..validation import boolean, positive_int
+from .conv import check_conv_arguments
 from .linear import add_affine_parameters, check_dtype, check_size, input_shape, reset_affine
 
 
@@ -27,16 +27,8 @@ class Conv1d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
         super().__init__()
-        in_channels = positive_int("Conv1d", "in_channels", in_channels)
-        out_channels = positive_int("Conv1d", "out_channels", out_channels)
-        groups = positive_int("Conv1d", "groups", groups)
-        bias = boolean("Conv1d", "bias", bias)
-        if padding_mode != "zeros":
-            raise ValueError(f"Conv1d: only padding_mode='zeros' is supported, "
-                             f"got {padding_mode!r}")
-        if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv1d: in_channels ({in_channels}) and out_channels "
-                             f"({out_channels}) must be divisible by groups ({groups})")
+        in_channels, out_channels, groups, bias = check_conv_arguments(
+            "Conv1d", in_channels, out_channels, groups, bias, padding_mode)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = (single(kernel_size, "kernel_size", "Conv1d"),)
         self.stride = (single(stride, "stride", "Conv1d"),)

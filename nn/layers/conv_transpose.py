@@ -8,7 +8,7 @@ from ..module import Module
 from ..parameter import Parameter
 from ..ops.conv_variants import single
 from ..ops.windows import pair
-from ..validation import boolean, positive_int
+from .conv import check_conv_arguments
 from .conv1d import check_channels
 from .linear import check_dtype, check_size, input_shape, reset_affine
 
@@ -25,16 +25,8 @@ class _ConvTranspose(Module):
                  groups, bias, dilation, padding_mode, dtype):
         super().__init__()
         name = type(self).__name__
-        in_channels = positive_int(name, "in_channels", in_channels)
-        out_channels = positive_int(name, "out_channels", out_channels)
-        groups = positive_int(name, "groups", groups)
-        bias = boolean(name, "bias", bias)
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode='zeros' is supported, "
-                             f"got {padding_mode!r}")
-        if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
-                             f"({out_channels}) must be divisible by groups ({groups})")
+        in_channels, out_channels, groups, bias = check_conv_arguments(
+            name, in_channels, out_channels, groups, bias, padding_mode)
         as_tuple = ((lambda value, what, minimum=1: (single(value, what, name, minimum),))
                     if self.rank == 1 else
                     (lambda value, what, minimum=1: pair(value, what, name, minimum)))
