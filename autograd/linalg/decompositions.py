@@ -10,7 +10,6 @@ from collections import namedtuple
 import numpy as np
 
 from ..batching import batch_leading
-from ..forward_mode import double_vjp_tangent, unsupported_jvp
 from ..op import Op, apply, functions, register, value_of
 from .matrices import check_matrix, check_square, mT, symmetrized
 
@@ -54,11 +53,22 @@ class Cholesky(Op):
         left = solve(mT(lower), psi)                    # L^-T psi
         return (mT(solve(mT(lower), mT(left))),)        # L^-T psi L^-1
 
+    def jvp(self, tangents, out, a):
+        # dL = L Phi(L^-1 dS L^-T), dS the symmetric part of da (the forward reads
+        # (a + a^T) / 2), Phi the lower triangle with its diagonal halved
+        upper = self.params.get("upper", False)
+        lower = mT(out) if upper else out
+        t = tangents[0]
+        left = solve(lower, (t + mT(t)) * 0.5)                  # L^-1 dS
+        inner = mT(solve(lower, mT(left)))                      # L^-1 dS L^-T
+        eye = np.eye(value_of(out).shape[-1], dtype=value_of(out).dtype)
+        tangent = lower @ (tril(inner) * (1.0 - 0.5 * eye))
+        return mT(tangent) if upper else tangent
+
 
 class _PackedEigh(Op):
     """eigh of the symmetrized input, packed as (..., n + 1, n): row 0 the eigenvalues
     (ascending), rows 1.. the eigenvectors (columns)."""
-    jvp = unsupported_jvp
     name = "linalg.eigh"
 
     def forward(self, a):
@@ -77,6 +87,19 @@ class _PackedEigh(Op):
             gaps = expand_dims(w, -2) - expand_dims(w, -1) + eye
             inner = inner + (vt_gv - mT(vt_gv)) * 0.5 / gaps * (1.0 - eye)
         return (v @ inner @ mT(v),)
+
+    def jvp(self, tangents, out, a):
+        # with M = V^T dS V (dS the symmetric part of da, as the forward symmetrizes):
+        # dw = diag(M), dV = V (F o M), F[i, j] = 1 / (w[j] - w[i]) off the diagonal and
+        # 0 on it (each eigenvector keeps unit length; its sign is NumPy's, held fixed)
+        w, v = out[..., 0, :], out[..., 1:, :]
+        t = tangents[0]
+        m = mT(v) @ ((t + mT(t)) * 0.5) @ v
+        eye = np.eye(value_of(w).shape[-1], dtype=value_of(w).dtype)
+        gaps = expand_dims(w, -2) - expand_dims(w, -1) + eye
+        t_w = sum(m * eye, axis=-1)
+        t_v = v @ (m / gaps * (1.0 - eye))
+        return concatenate([expand_dims(t_w, -2), t_v], axis=-2)
 
 
 def _diag_embed(values):
@@ -200,13 +223,6 @@ def qr(a, mode="reduced"):
 
 class _PackedSVD(Op):
     """U, S and Vh flattened and joined along the last axis."""
-
-    def jvp(self, tangents, out, a):
-        # The singular values' tangent comes out right by the double-VJP fallback; U and
-        # Vh would get zero tangents from it, so forward mode refuses them.
-        if self.params.get("values_only"):
-            return double_vjp_tangent(type(self), self.params, (a,), tangents)
-        return unsupported_jvp(self, tangents, out, a)
     name = "linalg.svd"
 
     def forward(self, a, *, full_matrices, values_only=False):
@@ -256,6 +272,57 @@ class _PackedSVD(Op):
         else:
             grad = u @ inner @ vh
         return (grad,)
+
+    def jvp(self, tangents, out, a):
+        # PyTorch's linalg_svd_jvp, with dP = U^T da V (first min(m, n) columns of U and
+        # rows of Vh), E[i, j] = s[j]^2 - s[i]^2 and sym(X) = X + X^T:
+        #   dS = diag(dP); dU = U (sym(dX S) / E) [+ (I - U U^T) da V S^-1 when m > n];
+        #   dVh = -(sym(S dX) / E) Vh [+ S^-1 U^T da (I - V V^T) when m < n],
+        # dX being dP with its diagonal zeroed. Like the VJP, this fixes the gauge: each
+        # singular vector pair keeps NumPy's sign, and with full_matrices the extra
+        # columns of U / rows of Vh (not unique) get a zero tangent, as in PyTorch.
+        t = tangents[0]
+        rows, cols = t.shape[-2:]
+        count = min(rows, cols)
+        full = self.params["full_matrices"]
+        self.u_shape = (rows, rows if full else count)
+        self.vh_shape = (cols if full else count, cols)
+        u, s, vh = self.unpack(out)
+        u, vh = u[..., :, :count], vh[..., :count, :]
+        batch, dtype = tuple(t.shape[:-2]), value_of(out).dtype
+        if self.params.get("values_only"):
+            # only S is returned: its tangent alone (finite even where values repeat);
+            # the U and Vh slots of the packed output are never read
+            t_s = sum((mT(u) @ t) * vh, axis=-1)
+            return _packed_svd(np.zeros(batch + self.u_shape, dtype), t_s,
+                               np.zeros(batch + self.vh_shape, dtype), batch)
+        p = mT(u) @ t @ mT(vh)
+        eye = np.eye(count, dtype=value_of(s).dtype)
+        t_s = sum(p * eye, axis=-1)
+        off = p * (1.0 - eye)
+        squares = s * s
+        gaps = expand_dims(squares, -2) - expand_dims(squares, -1) + eye
+        scaled_columns = off * expand_dims(s, -2)                # dX S
+        scaled_rows = expand_dims(s, -1) * off                   # S dX
+        t_u = u @ ((scaled_columns + mT(scaled_columns)) / gaps)
+        t_vh = -((scaled_rows + mT(scaled_rows)) / gaps) @ vh
+        if rows > cols:
+            t_v_s = (t @ mT(vh)) / expand_dims(s, -2)            # da V S^-1
+            t_u = t_u + t_v_s - u @ (mT(u) @ t_v_s)
+        elif rows < cols:
+            s_u_t = (mT(u) / expand_dims(s, -1)) @ t             # S^-1 U^T da
+            t_vh = t_vh + s_u_t - (s_u_t @ mT(vh)) @ vh
+        extra_u, extra_vh = self.u_shape[1] - count, self.vh_shape[0] - count
+        if extra_u:
+            t_u = concatenate([t_u, np.zeros(batch + (rows, extra_u), dtype)], axis=-1)
+        if extra_vh:
+            t_vh = concatenate([t_vh, np.zeros(batch + (extra_vh, cols), dtype)], axis=-2)
+        return _packed_svd(t_u, t_s, t_vh, batch)
+
+
+def _packed_svd(u, s, vh, batch):
+    """U, S and Vh flattened and joined, as ``_PackedSVD`` packs them."""
+    return concatenate([u.reshape(batch + (-1,)), s, vh.reshape(batch + (-1,))], axis=-1)
 
 
 def _svd_sample(st):
@@ -307,5 +374,5 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
                      packed[..., u_size + count:].reshape(batch + (vh_rows, cols)))
 
 
-cholesky, tril, expand_dims, concatenate, solve = functions(
-    "linalg.cholesky", "tril", "expand_dims", "concatenate", "linalg.solve")
+cholesky, tril, expand_dims, concatenate, solve, sum = functions(
+    "linalg.cholesky", "tril", "expand_dims", "concatenate", "linalg.solve", "sum")

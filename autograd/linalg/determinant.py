@@ -37,6 +37,12 @@ class Det(Op):
         cofactor = (u * expand_dims(prod_others(s), -2)) @ vh
         return (scale * signs[..., None, None] * cofactor,)
 
+    def jvp(self, tangents, out, a):
+        # d det = <cofactor(a), da>: the VJP's cofactor (from the SVD where det is 0), so
+        # the tangent is exactly the transpose of the gradient, singular input included
+        (cofactor,) = self.vjp(np.ones(out.shape, dtype=out.dtype), out, a)
+        return sum(cofactor * tangents[0], axis=(-2, -1))
+
 
 class _LogAbsDet(Op):
     """log |det(a)|; its gradient is inv(a)^T (a singular matrix raises LinAlgError)."""
@@ -63,5 +69,5 @@ def slogdet(a):
     return SlogdetResult(sign, apply(_LogAbsDet, (a,)))
 
 
-det, expand_dims, prod_others, inv = functions("linalg.det", "expand_dims", "prod_others",
-                                             "linalg.inv")
+det, expand_dims, prod_others, inv, sum = functions("linalg.det", "expand_dims", "prod_others",
+                                                  "linalg.inv", "sum")

@@ -25,6 +25,9 @@ class Inv(Op):
         inverse_t = mT(out)
         return (-(inverse_t @ g @ inverse_t),)
 
+    def jvp(self, tangents, out, a):
+        return -(out @ tangents[0] @ out)
+
 
 def _solve_sample(st):
     def build(drawn):
@@ -66,6 +69,19 @@ class Solve(Op):
         grad_a = -(grad_b @ mT(out)) if self.needs_grad[0] else None
         return grad_a, (grad_b if self.needs_grad[1] else None)
 
+    def jvp(self, tangents, out, a, b):
+        # dx = a^-1 (db - da x). db alone keeps b's vector/matrix reading; with da the
+        # right-hand side is built as columns, so a batched x is never taken for a matrix.
+        t_a, t_b = tangents
+        if t_a is None:
+            return solve(a, t_b)
+        vector = len(b.shape if hasattr(b, "shape") else np.shape(b)) == 1
+        columns = -(t_a @ (expand_dims(out, -1) if vector else out))
+        if t_b is not None:
+            columns = columns + (expand_dims(t_b, -1) if vector else t_b)
+        tangent = solve(a, columns)
+        return tangent[..., 0] if vector else tangent
+
 
 def _full_rank_sample(st):
     return st.spectral_matrices().map(lambda a: ((a,), {}))
@@ -89,6 +105,15 @@ class Pinv(Op):
         pt_p_gt = pt @ (p @ gt)        # (m, n)
         grad = -(pt @ g @ pt) + gt_p_pt - a @ (p @ gt_p_pt) + pt_p_gt - (pt_p_gt @ p) @ a
         return (grad,)
+
+    def jvp(self, tangents, out, a):
+        # Golub and Pereyra: dP = -P da P + P P^T da^T (I - a P) + (I - P a) da^T P^T P,
+        # grouped so that no (m, m) or (n, n) identity is formed
+        p, t_t = out, mT(tangents[0])
+        row_side = t_t - (t_t @ a) @ p                  # da^T (I - a P)
+        column_side = t_t @ (mT(p) @ p)                 # da^T P^T P
+        column_side = column_side - p @ (a @ column_side)
+        return -(p @ tangents[0] @ p) + (p @ mT(p)) @ row_side + column_side
 
 
 def _lstsq_sample(st):
