@@ -144,6 +144,19 @@ class LogAddExp2(Op):
                 (g * exp2(y - out) if needs_y else None))
 
 
+def _chosen_tangent(tangents, out, x_wins):
+    """The tangent of fmax/fmin: that of the input each element was taken from (x on a
+    tie or where y is NaN, as the VJP sends the gradient)."""
+    zero = np.zeros((), dtype=out.dtype)
+    t_x, t_y = tangents
+    return where(x_wins, zero if t_x is None else t_x, zero if t_y is None else t_y)
+
+
+def _isnan(y):
+    (isnan,) = functions("isnan")  # registered in rounding.py, imported after this module
+    return isnan(y)
+
+
 @register("fmax", numpy=np.fmax, sample=lambda st: st.untied_pair(),
           torch=lambda torch, x, y: torch.fmax(x, y))
 class FMax(Op):
@@ -159,6 +172,9 @@ class FMax(Op):
         needs_x, needs_y = self.needs_grad
         return ((where(self.x_wins, g, zero) if needs_x else None),
                 (where(self.x_wins, zero, g) if needs_y else None))
+
+    def jvp(self, tangents, out, x, y):
+        return _chosen_tangent(tangents, out, where(_isnan(y), True, x >= y))
 
 
 @register("fmin", numpy=np.fmin, sample=lambda st: st.untied_pair(),
@@ -176,6 +192,9 @@ class FMin(Op):
         needs_x, needs_y = self.needs_grad
         return ((where(self.x_wins, g, zero) if needs_x else None),
                 (where(self.x_wins, zero, g) if needs_y else None))
+
+    def jvp(self, tangents, out, x, y):
+        return _chosen_tangent(tangents, out, where(_isnan(y), True, x <= y))
 
 
 exp, exp2, where = functions("exp", "exp2", "where")

@@ -184,5 +184,15 @@ class PutAlongAxis(Op):
             grad_values = g[self.index]
         return grad_arr, None, grad_values
 
+    def jvp(self, tangents, out, arr, indices, values):
+        # linear in arr and values jointly: the op on their tangents, zero for a missing one
+        t_arr, _, t_values = tangents
+        dtype = value_of(out).dtype
+        if t_arr is None:
+            t_arr = np.zeros(arr.shape if hasattr(arr, "shape") else np.shape(arr), dtype)
+        if t_values is None:
+            t_values = np.zeros((), dtype)  # broadcast to the indices' shape, as values are
+        return put_along_axis(t_arr, indices, t_values, axis=self.params["axis"])
+
 
 reshape, put_along_axis = functions("reshape", "put_along_axis")

@@ -87,18 +87,40 @@ class CumProd(Op):
             grad = _cumprod_grad_with_zeros(g, x, axis)
         return (grad.reshape(self.shape) if self.axis is None else grad,)
 
+    def jvp(self, tangents, out, x):
+        # d out_i = sum_{j <= i} (product of x_k, k <= i, k != j) t_j: out * cumsum(t / x)
+        # without zeros; with zeros the products are formed without dividing, as in the VJP
+        axis, t = self.params.get("axis"), tangents[0]
+        if axis is None:
+            x, t, axis = x.reshape(-1), t.reshape(-1), 0
+        if np.all(value_of(x) != 0):
+            return out * cumsum(t / x, axis=axis)
+        return _cumprod_tangent_with_zeros(t, x, axis)
+
 
 def _cumprod_grad_with_zeros(g, x, axis):
-    """d/dx_j of sum_i g_i prod_{k<=i} x_k, without division: row j of the (n, n) matrix
-    has x with x_j replaced by 1, its cumprod gives prod_{k<=i, k!=j} x_k, and only the
-    outputs i >= j depend on x_j."""
+    """d/dx_j of sum_i g_i prod_{k<=i} x_k, without division (see ``_partial_products``)."""
     g, x = moveaxis(g, axis, -1), moveaxis(x, axis, -1)
+    grad = (_partial_products(x) * expand_dims(g, -2)).sum(axis=-1)
+    return moveaxis(grad, -1, axis)
+
+
+def _cumprod_tangent_with_zeros(t, x, axis):
+    """sum over j <= i of t_j times the product of x_k (k <= i, k != j), without division."""
+    t, x = moveaxis(t, axis, -1), moveaxis(x, axis, -1)
+    tangent = (_partial_products(x) * expand_dims(t, -1)).sum(axis=-2)
+    return moveaxis(tangent, -1, axis)
+
+
+def _partial_products(x):
+    """(..., n, n) with [j, i] = d out_i / d x_j = prod_{k<=i, k!=j} x_k for j <= i, else 0
+    (x scanned along its last axis): row j is the cumprod of x with x_j replaced by 1, and
+    only the outputs i >= j depend on x_j."""
     size = x.shape[-1]
     eye = np.eye(size, dtype=value_of(x).dtype)
     rows = expand_dims(x, -2) * (1.0 - eye) + eye
     later = np.triu(np.ones((size, size), dtype=eye.dtype))
-    grad = (cumprod(rows, axis=-1) * later * expand_dims(g, -2)).sum(axis=-1)
-    return moveaxis(grad, -1, axis)
+    return cumprod(rows, axis=-1) * later
 
 
 def _torch_diff(torch, a, n=1, axis=-1, prepend=None, append=None):

@@ -69,6 +69,25 @@ class Sort(Op):
         grad = g[along_axis_index(rank, rank.shape, axis)]
         return (grad.reshape(self.shape) if self.axis is None else grad,)
 
+    def jvp(self, tangents, out, a):
+        # the tangent gathered by the stable argsort that sorted a (the VJP's tie rule)
+        axis, t = self.params.get("axis", -1), tangents[0]
+        if axis is None:
+            a, t, axis = a.reshape(-1), t.reshape(-1), 0
+        order = argsort(a, axis=axis)
+        if not _holds_a_batch(order):
+            return take_along_axis(t, order, axis=axis)
+        # under vmap the order differs per element, and a gather's index is a constant:
+        # scatter instead, each tangent to its element's rank (the inverse permutation)
+        zeros = np.zeros(t.shape, dtype=value_of(out).dtype)
+        return put_along_axis(zeros, argsort(order, axis=axis), t, axis=axis)
+
+
+def _holds_a_batch(x):
+    """True for a value batched by ``vmap``: its data holds more than its (per-element)
+    shape."""
+    return isinstance(x, Tensor) and x.data.shape != tuple(x.shape)
+
 
 def _torch_argsort(torch, a, axis=-1, kind=None):
     if axis is None:
@@ -223,4 +242,5 @@ def median(a, axis=None, keepdims=False):
     return quantile(a, 0.5, axis=axis, keepdims=keepdims)
 
 
-sort, reshape, transpose, moveaxis = functions("sort", "reshape", "transpose", "moveaxis")
+(sort, argsort, take_along_axis, put_along_axis, reshape, transpose, moveaxis) = functions(
+    "sort", "argsort", "take_along_axis", "put_along_axis", "reshape", "transpose", "moveaxis")
