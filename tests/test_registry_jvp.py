@@ -15,21 +15,16 @@ import autograd.testing.strategies as strategies
 from test_registry_gradients import SAMPLED, draw_sample, is_float_array, over
 
 # Ops that keep the double-VJP fallback, and why (a test below keeps this list exact).
-# A new op without a rule must be listed here with its reason.
+# Every registered differentiable op has a rule now; a new op without one must be listed
+# here with its reason, e.g. ``"name": FALLBACK``.
 FALLBACK = ("no closed-form rule written yet: forward mode takes the double-VJP fallback (two "
             "reverse passes through the op), which the test above checks like a rule")
-WITHOUT_JVP_RULE = {name: FALLBACK for name in (
-    "cumprod", "fmax", "fmin", "sort", "put_along_axis", "linalg.cholesky", "linalg.det", "linalg.inv",
-    "linalg.pinv", "linalg.solve")}
-# Ops through which forward mode raises NotImplementedError instead of guessing: their
-# packed multi-output forward makes the double-VJP fallback wrong.
+WITHOUT_JVP_RULE = {}
+# Ops through which forward mode raises NotImplementedError instead of guessing (a packed
+# multi-output forward, for which the double-VJP fallback would be wrong; see
+# ``autograd.forward_mode.unsupported_jvp``). None at present: eigh and svd have rules.
 # name -> (when, reason): forward mode must raise for these calls.
-FORWARD_MODE_UNSUPPORTED = {
-    "linalg.eigh": (lambda kwargs: True,
-                    "eigenvalues and eigenvectors are one packed op; no jvp rule yet"),
-    "linalg.svd": (lambda kwargs: kwargs.get("compute_uv", True),
-                   "U and Vh: no jvp rule yet (the singular values alone are supported)"),
-}
+FORWARD_MODE_UNSUPPORTED = {}
 SETTINGS = settings(max_examples=15, deadline=None)
 
 
