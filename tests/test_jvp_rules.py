@@ -1,5 +1,5 @@
 """The closed-form forward-mode rules of cumprod, fmax, fmin, sort, put_along_axis and
-linalg cholesky, det, inv, pinv, solve, eigh and svd against ``torch.func.jvp`` on
+linalg cholesky, det, slogdet, inv, pinv, solve, eigh and svd against ``torch.func.jvp`` on
 Hypothesis-drawn float64 inputs; tangents through eigh/svd inside composite functions
 against finite differences; Hessians through inv and cholesky against ``torch.func``;
 and the conventions torch does not share (fmax/fmin ties, NaNs) against our own VJP.
@@ -102,6 +102,14 @@ def test_det(data):
     a = data.draw(strategies.invertible_matrices(), label="a")
     compare_with_torch(ag.linalg.det, torch.linalg.det, (a,), tangents_like(data, a), "det",
                        rtol=1e-7)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_slogdet(data):
+    a = data.draw(strategies.invertible_matrices(), label="a")
+    compare_with_torch(lambda m: ag.linalg.slogdet(m)[1], lambda m: torch.linalg.slogdet(m)[1],
+                       (a,), tangents_like(data, a), "slogdet")
 
 
 @SETTINGS

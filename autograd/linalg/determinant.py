@@ -56,6 +56,12 @@ class _LogAbsDet(Op):
             raise singular("linalg.slogdet (gradient)", a)
         return (expand_dims(expand_dims(g, -1), -1) * mT(inv(a)),)
 
+    def jvp(self, tangents, out, a):
+        # d log|det a| = tr(a^-1 da); singular input raises, as the gradient does
+        if np.any(np.isneginf(value_of(out))):
+            raise singular("linalg.slogdet (tangent)", a)
+        return sum(mT(inv(a)) * tangents[0], axis=(-2, -1))
+
 
 @register("linalg.slogdet", public=False, numpy=np.linalg.slogdet, sample=_square_sample,
           torch=lambda torch, a: tuple(torch.linalg.slogdet(a)))
