@@ -14,6 +14,7 @@ import numpy as np
 from . import versions
 from .anomaly import check_backward, check_seeds
 from .broadcast import unbroadcast
+from .collector import watch
 from .grad_mode import set_grad_enabled, state
 from .hooks import run_hooks
 from .inplace import check_versions
@@ -83,6 +84,7 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             if not retain_graph:
                 _free(node)
         grad = input_grads = None  # the loop's references would defeat _sole_owner
+        watch.resume()
         if wanted is not None:
             return _captured_inputs(inputs, wanted, grads, captured)
         _deliver_to_leaves(leaves, grads, create_graph)

@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from . import versions
+from .collector import watch
 from .grad_mode import state
 from .tensor import Tensor
 
@@ -149,6 +150,9 @@ def apply(op_cls, inputs, params=_EMPTY):
         if state.anomaly:
             _anomaly_hooks.on_forward(op, out, inputs)
         result = Tensor._node(out, op, tuple(inputs))
+        watch.recorded += 1
+        if watch.recorded > watch.limit:
+            watch.pause(result)
     else:
         result = Tensor._constant(out)
     if op_cls.is_view and out.base is not None:
