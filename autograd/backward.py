@@ -83,8 +83,9 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             _send(node, input_grads, grads, leaves)
             if not retain_graph:
                 _free(node)
-        grad = input_grads = None  # the loop's references would defeat _sole_owner
-        watch.resume()
+        # The loop's references would defeat _sole_owner; and ``order`` would keep every
+        # node alive through the first collection after the collector restarts.
+        grad = input_grads = order = None
         if wanted is not None:
             return _captured_inputs(inputs, wanted, grads, captured)
         _deliver_to_leaves(leaves, grads, create_graph)
@@ -128,13 +129,15 @@ def _seed(output, grad, create_graph):
 def _gc_paused():
     """Pause Python's cyclic collector during the sweep: the sweep frees what it drops by
     reference counting alone, but the tuples it allocates would trigger collections that
-    each traverse the whole live graph (30% of the time on a 100,000-node graph)."""
+    each traverse the whole live graph (30% of the time on a 100,000-node graph). A pause
+    that recording began (``autograd.collector``) ends here too."""
     collecting = gc.isenabled()
     if collecting:
         gc.disable()
     try:
         yield
     finally:
+        watch.resume()  # the graph is consumed: restart the collector if recording paused it
         if collecting:
             gc.enable()
 
