@@ -14,6 +14,7 @@ import numpy as np
 from . import versions
 from .anomaly import check_backward, check_seeds
 from .broadcast import unbroadcast
+from .collector import watch
 from .grad_mode import set_grad_enabled, state
 from .hooks import run_hooks
 from .inplace import check_versions
@@ -78,11 +79,10 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                 grad = _arrive(node, grad, wanted, captured, create_graph)
             if node._op.recorded_at != clock:
                 check_versions(node)
-            input_grads = _call_vjp(node, grad, create_graph)
-            _send(node, input_grads, grads, leaves)
-            if not retain_graph:
-                _free(node)
-        grad = input_grads = None  # the loop's references would defeat _sole_owner
+            _pass_back(node, grad, grads, leaves, create_graph, retain_graph)
+        # The loop's references would defeat _sole_owner; and ``order`` would keep every
+        # node alive through the first collection after the collector restarts.
+        grad = order = None
         if wanted is not None:
             return _captured_inputs(inputs, wanted, grads, captured)
         _deliver_to_leaves(leaves, grads, create_graph)
@@ -126,13 +126,15 @@ def _seed(output, grad, create_graph):
 def _gc_paused():
     """Pause Python's cyclic collector during the sweep: the sweep frees what it drops by
     reference counting alone, but the tuples it allocates would trigger collections that
-    each traverse the whole live graph (30% of the time on a 100,000-node graph)."""
+    each traverse the whole live graph (30% of the time on a 100,000-node graph). A pause
+    that recording began (``autograd.collector``) ends here too."""
     collecting = gc.isenabled()
     if collecting:
         gc.disable()
     try:
         yield
     finally:
+        watch.resume()  # the graph is consumed: restart the collector if recording paused it
         if collecting:
             gc.enable()
 
@@ -149,26 +151,22 @@ def _arrive(node, grad, wanted, captured, create_graph):
     return grad
 
 
-def _call_vjp(node, grad, create_graph):
-    """The op's VJP on the recorded arrays (NumPy speed), or on the graph's Tensors when the
-    backward itself is recorded; failures say which op's backward raised."""
+def _pass_back(node, grad, grads, leaves, create_graph, retain_graph):
+    """One step of the sweep: the node's VJP, its results added to its inputs' totals,
+    and (unless the graph is retained) the node's links and saved values dropped.
+    One function, not three: this runs once per node and a call costs ~0.1 us."""
     op = node._op
     try:
         if create_graph:
             input_grads = op.vjp(grad, node, *node._inputs)
         else:
             input_grads = op.vjp(grad, node.data, *op.arrays)
-        if state.anomaly:
+        if state.flags.anomaly:
             check_backward(node, grad, input_grads)
     except Exception as err:
         err.add_note(f"(raised in the backward of op '{op.name}')")
         raise
-    return input_grads
-
-
-def _send(node, input_grads, grads, leaves):
-    """Add each input's gradient, reduced to the input's shape and dtype, to its total."""
-    for value, needs, input_grad in zip(node._inputs, node._op.needs_grad, input_grads):
+    for value, needs, input_grad in zip(node._inputs, op.needs_grad, input_grads):
         if not needs or input_grad is None:
             continue
         data = value.data
@@ -183,12 +181,9 @@ def _send(node, input_grads, grads, leaves):
             grads[key] = input_grad
             if value._op is None:
                 leaves[key] = value
-
-
-def _free(node):
-    """Drop a node's links and what its op saved, once backward has passed it."""
-    node._inputs = None
-    node._op.release()
+    if not retain_graph:
+        node._inputs = None
+        op.release()
 
 
 def _captured_inputs(inputs, wanted, grads, captured):

@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from . import versions
+from .collector import watch
 from .grad_mode import state
 from .tensor import Tensor
 
@@ -118,8 +119,9 @@ def apply(op_cls, inputs, params=_EMPTY):
             break
     else:
         return op_cls().forward(*inputs, **params)
-    if state.transforms:  # jvp/vmap levels are active: the innermost one that owns an input runs it
-        return state.transforms[-1].dispatch(op_cls, inputs, params)
+    flags = state.flags
+    if flags.transforms:  # jvp/vmap levels are active: the innermost one that owns an input runs it
+        return flags.transforms[-1].dispatch(op_cls, inputs, params)
     # One explicit pass (Python 3.11 runs each comprehension as a separate function call,
     # and this is the hottest loop of the library).
     arrays, needs, recording = [], [], False
@@ -141,14 +143,19 @@ def apply(op_cls, inputs, params=_EMPTY):
         raise named from err
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    if recording and op_cls.differentiable and state.enabled:
+    if recording and op_cls.differentiable and flags.enabled:
         op.needs_grad = tuple(needs)
         op.arrays = tuple(arrays)  # what a plain VJP reads: the arrays as recorded
-        op.scope = state.scope
-        op.recorded_at = versions.clock.now
-        if state.anomaly:
+        if flags.scope is not None:
+            op.scope = flags.scope
+        if versions.clock.now:
+            op.recorded_at = versions.clock.now
+        if flags.anomaly:
             _anomaly_hooks.on_forward(op, out, inputs)
         result = Tensor._node(out, op, tuple(inputs))
+        watch.recorded += 1
+        if watch.recorded > watch.limit:
+            watch.pause(result)
     else:
         result = Tensor._constant(out)
     if op_cls.is_view and out.base is not None:
