@@ -25,8 +25,8 @@ from .grad_mode import enable_grad, state
 from .op import REGISTRY, apply
 from .tensor import Tensor
 from .transform_levels import pushed
-from .vmap import (BatchedTensor, batch_levels, batched_everywhere, bottom_of,
-                   check_no_forward_inside, rewrap_like, vmap)
+from .vmap import (BatchedForwardLevel, BatchedTensor, batch_levels, batched_everywhere,
+                   bottom_of, rewrap_with_tangents, vmap)
 
 __all__ = ["grad", "value_and_grad", "jacrev", "jacfwd", "jacobian", "hessian", "vjp", "jvp",
            "hvp", "vmap"]
@@ -150,8 +150,6 @@ def _trace(f, args, kwargs, positions, name, has_aux=False):
     with enable_grad():
         tracked = list(args)
         mapped = bool(batch_levels())
-        if mapped:
-            check_no_forward_inside()
         for position in positions:
             value = args[position]
             if mapped:
@@ -198,7 +196,7 @@ def _batched_gradients(outputs, seeds, own, nested, retain):
     grads = run_backward(tuple(o for o, _ in live), tuple(s for _, s in live),
                          retain_graph=nested if retain is None else retain,
                          create_graph=nested, inputs=[bottom_of(t) for t in own])
-    return [None if g is None else rewrap_like(
+    return [None if g is None else rewrap_with_tangents(
         g if isinstance(g, Tensor) else Tensor._constant(g), t) for g, t in zip(grads, own)]
 
 
@@ -459,7 +457,9 @@ def jvp(f, primals, tangents, has_aux=False):
     """
     primals = _primals(primals, "jvp")
     tangents = _tangents(primals, _primals(tangents, "jvp"), "jvp")
-    level = ForwardLevel()
+    # inside vmap, backward passes run beneath the batching wrappers: the level must
+    # keep its tangents there too
+    level = BatchedForwardLevel() if batch_levels() else ForwardLevel()
     stand_ins = []
     for position, (primal, tangent) in enumerate(zip(primals, tangents)):
         stand_in = _forward_stand_in(primal, f"jvp: primal {position}")
