@@ -44,6 +44,7 @@ def batch_solve(op_cls, values, batched, params, size):
     matrices to np.linalg.solve, so vectors are solved as (n, 1) matrices."""
     a, b = values
     a_batched, b_batched = batched
+    _check_element_shapes(logical_shape(a)[a_batched:], logical_shape(b)[b_batched:])
     vector = logical_ndim(b) - b_batched == 1
     if not a_batched and logical_ndim(a) == 2:
         return _solve_folded(op_cls, a, b, vector, params)
@@ -54,6 +55,18 @@ def batch_solve(op_cls, values, batched, params, size):
     b = with_rank(b, rank) if b_batched else b
     out = apply(op_cls, (a, b), params)
     return out[..., 0] if vector else out
+
+
+def _check_element_shapes(a_shape, b_shape):
+    """The forward's checks on the shapes of one element, which errors should name (the
+    batched call would see the batch's shapes)."""
+    if len(a_shape) < 2 or a_shape[-1] != a_shape[-2]:
+        raise ValueError(f"linalg.solve: a must be a square matrix (or a stack of them in the "
+                         f"last two axes), got shape {a_shape}")
+    rows = b_shape[0] if len(b_shape) == 1 else (b_shape[-2] if len(b_shape) >= 2 else None)
+    if rows != a_shape[-1]:
+        raise ValueError(f"linalg.solve: b of shape {b_shape} does not match a of shape "
+                         f"{a_shape} (b needs {a_shape[-1]} rows)")
 
 
 def _solve_folded(op_cls, a, b, vector, params):
