@@ -581,7 +581,8 @@ def hvp(f, primals, tangents):
     """``(f(*primals), H @ tangents)`` for scalar-valued ``f``: the Hessian-vector
     product, one tuple entry per primal (a single Tensor for one primal), computed
     forward over reverse: the forward-mode derivative of ``grad f`` along ``tangents``
-    (one forward pass carrying tangents, one reverse pass; no Hessian formed).
+    (one forward pass carrying tangents, one reverse pass; no Hessian formed). Under
+    ``vmap`` (over the tangents, the primals or both) it runs once on the whole batch.
     """
     primals = _primals(primals, "hvp")
     tangents = _tangents(primals, _primals(tangents, "hvp"), "hvp")
