@@ -268,7 +268,7 @@ def _jacobian_block(rows, shape, like, nested):
         stack = REGISTRY["stack"].function
         return stack([_finish(r, like, True) for r in rows]).reshape(shape)
     block = np.zeros(shape, dtype=like.dtype)
-    flat = block.reshape(len(rows), -1)
+    flat = block.reshape(len(rows), int(np.prod(like.shape, dtype=int)))  # -1 fails at size 0
     for index, row in enumerate(rows):
         if row is not None:
             flat[index] = np.reshape(row.data if isinstance(row, Tensor) else row, -1)
