@@ -14,13 +14,18 @@ give every batched input the full rank so the batch axis lines up),
 that already treat leading axes as batch, e.g. ``linear``, ``layer_norm``),
 ``batch_merged`` (ops that take an (N, ...) batch of their own, e.g. conv2d: fold the
 vmap batch into N). An op without a rule runs once per batch element (a Python loop)
-and ``vmap`` warns, naming it.
+and ``vmap`` warns, naming it (``quiet_loops`` silences that for transforms that only
+use ``vmap`` inside, such as ``jacfwd`` and ``jacrev``, where the loop is an accepted path).
 """
+import contextlib
+import threading
 import warnings
 
 import numpy as np
 
 from .op import apply, functions
+
+_loops = threading.local()
 
 
 def logical_ndim(value):
@@ -133,10 +138,22 @@ def batch_merged(op_cls, values, batched, params, size):
     return reshape(out, (size, shape[1]) + logical_shape(out)[1:])
 
 
+@contextlib.contextmanager
+def quiet_loops():
+    """Within the block ``batch_loop`` runs without its warning (this thread only)."""
+    before = getattr(_loops, "quiet", False)
+    _loops.quiet = True
+    try:
+        yield
+    finally:
+        _loops.quiet = before
+
+
 def batch_loop(op_cls, values, batched, params, size):
     """The fallback: run the op once per batch element and stack the results."""
-    warnings.warn(f"vmap: op '{op_cls.name}' has no batching rule for these inputs; "
-                  f"running it once per batch element (a Python loop)", stacklevel=2)
+    if not getattr(_loops, "quiet", False):
+        warnings.warn(f"vmap: op '{op_cls.name}' has no batching rule for these inputs; "
+                      f"running it once per batch element (a Python loop)", stacklevel=2)
     (stack,) = functions("stack")
     results = []
     for index in range(size):

@@ -19,14 +19,15 @@ import functools
 import numpy as np
 
 from .backward import run_backward
+from .batching import quiet_loops
 from .dtypes import as_array
 from .forward_mode import ForwardLevel, Identity, forward_levels, fresh_leaf_like
 from .grad_mode import enable_grad, state
 from .op import REGISTRY, apply
 from .tensor import Tensor
 from .transform_levels import pushed
-from .vmap import (BatchedTensor, batch_levels, batched_everywhere, bottom_of,
-                   check_no_forward_inside, rewrap_like, vmap)
+from .vmap import (BatchedForwardLevel, BatchedTensor, PerElementValueError, batch_levels,
+                   batched_everywhere, bottom_of, rewrap_with_tangents, vmap)
 
 __all__ = ["grad", "value_and_grad", "jacrev", "jacfwd", "jacobian", "hessian", "vjp", "jvp",
            "hvp", "vmap"]
@@ -150,8 +151,6 @@ def _trace(f, args, kwargs, positions, name, has_aux=False):
     with enable_grad():
         tracked = list(args)
         mapped = bool(batch_levels())
-        if mapped:
-            check_no_forward_inside()
         for position in positions:
             value = args[position]
             if mapped:
@@ -198,7 +197,7 @@ def _batched_gradients(outputs, seeds, own, nested, retain):
     grads = run_backward(tuple(o for o, _ in live), tuple(s for _, s in live),
                          retain_graph=nested if retain is None else retain,
                          create_graph=nested, inputs=[bottom_of(t) for t in own])
-    return [None if g is None else rewrap_like(
+    return [None if g is None else rewrap_with_tangents(
         g if isinstance(g, Tensor) else Tensor._constant(g), t) for g, t in zip(grads, own)]
 
 
@@ -269,7 +268,7 @@ def _jacobian_block(rows, shape, like, nested):
         stack = REGISTRY["stack"].function
         return stack([_finish(r, like, True) for r in rows]).reshape(shape)
     block = np.zeros(shape, dtype=like.dtype)
-    flat = block.reshape(len(rows), -1)
+    flat = block.reshape(len(rows), int(np.prod(like.shape, dtype=int)))  # -1 fails at size 0
     for index, row in enumerate(rows):
         if row is not None:
             flat[index] = np.reshape(row.data if isinstance(row, Tensor) else row, -1)
@@ -282,17 +281,21 @@ def jacrev(f, argnums=0, has_aux=False):
     For an output of shape ``O`` and an argument of shape ``I`` the Jacobian has shape
     ``O + I`` (``J[o..., i...] = d out[o...] / d x[i...]``), as in ``jax.jacrev`` and
     ``torch.func.jacrev``. A tuple ``argnums`` gives a tuple over arguments; a tuple
-    output gives a tuple over outputs (of those). One forward pass, then one backward
-    pass per output element: the choice for few outputs and many inputs.
+    output gives a tuple over outputs (of those). ``vjp`` mapped by ``vmap`` over the
+    basis of the outputs: one batched forward and one batched backward pass, whose
+    batch is the number of output elements (the choice for few outputs and many
+    inputs). Where that cannot run batched (Python control flow on the argument's
+    values, an op whose forward rule cannot run under ``vmap``) it takes one backward
+    pass per output element instead, with the same result.
     """
     return _jacobian(f, argnums, has_aux, "jacrev", choose=False)
 
 
 def jacobian(f, argnums=0, has_aux=False):
     """Transform ``f`` into a function computing its Jacobian (shape ``O + I``, see
-    ``jacrev``), choosing the mode by shape: reverse (``jacrev``, one backward pass per
-    output element) when the outputs have at most as many elements as the differentiated
-    arguments, forward (``jacfwd``, one forward pass per argument element) otherwise.
+    ``jacrev``), choosing the mode by shape: reverse (``jacrev``, batched over the output
+    elements) when the outputs have at most as many elements as the differentiated
+    arguments, forward (``jacfwd``, batched over the argument elements) otherwise.
     """
     return _jacobian(f, argnums, has_aux, "jacobian", choose=True)
 
@@ -304,72 +307,146 @@ def _jacobian(f, argnums, has_aux, name, choose):
         single_out, outputs = _as_tensor_outputs(result, name)
         if choose and sum(o.size for o in outputs) > sum(t.size for t in own):
             return jacfwd(f, argnums, has_aux)(*args, **kwargs)
-        nested = outer and _tracks_outer(outputs, own)
-        per_output = []
-        for out in outputs:
-            rows = [[] for _ in own]
-            for index in range(out.size):
-                if not out._requires_grad:
-                    grads = [None] * len(own)
-                else:
-                    seed = np.zeros(out.shape, dtype=out.dtype)
-                    seed.flat[index] = 1
-                    grads = _gradients((out,), (seed,), own, nested, retain=True)
-                for per_arg, g in zip(rows, grads):
-                    per_arg.append(g)
-            per_output.append(_pack([_jacobian_block(r, out.shape + t.shape, t, nested)
-                                     for r, t in zip(rows, own)], single_arg))
-        jac = _pack(per_output, single_out)
+        per_output = None
+        if sum(o.size for o in outputs) and any(o._requires_grad for o in outputs):
+            try:
+                per_output = _rows_by_vmap(f, args, kwargs, positions, outputs, has_aux, name)
+            except (NotImplementedError, PerElementValueError):
+                per_output = None  # not batchable: one backward pass per output element
+        if per_output is None:
+            nested = outer and _tracks_outer(outputs, own)
+            per_output = _rows_by_loop(outputs, own, nested)
+        jac = _pack([_pack(blocks, single_arg) for blocks in per_output], single_out)
         return (jac, aux) if has_aux else jac
     return functools.wraps(f)(transformed)
+
+
+def _rows_by_vmap(f, args, kwargs, positions, outputs, has_aux, name):
+    """Jacobian blocks ``[output][argument]`` as ``vmap`` of ``vjp`` over the standard
+    basis of all outputs together (one batch element per output element)."""
+    sizes = [out.size for out in outputs]
+    identity = np.eye(sum(sizes))
+    ends = np.cumsum(sizes)
+    cotangents = [identity[:, end - size:end].reshape((len(identity),) + out.shape)
+                  .astype(out.dtype) for out, size, end in zip(outputs, sizes, ends)]
+
+    def of_own(*own):
+        call = list(args)
+        for position, value in zip(positions, own):
+            call[position] = value
+        return _split_aux(f(*call, **kwargs), has_aux, name)[0]
+
+    def row(*cotangent):
+        _, vjp_fn = vjp(of_own, *[args[position] for position in positions])
+        return vjp_fn(cotangent[0] if len(cotangent) == 1 else cotangent)
+    with quiet_loops():
+        rows = vmap(row)(*cotangents)
+    own_shapes = [_shape_and_dtype(args[position], f"{name}: argument {position}")[0]
+                  for position in positions]
+    return [[rows_of_arg[end - size:end].reshape(out.shape + shape)
+             for rows_of_arg, shape in zip(rows, own_shapes)]
+            for out, size, end in zip(outputs, sizes, ends)]
+
+
+def _rows_by_loop(outputs, own, nested):
+    """Jacobian blocks ``[output][argument]`` by one backward pass per output element."""
+    per_output = []
+    for out in outputs:
+        rows = [[] for _ in own]
+        for index in range(out.size):
+            if not out._requires_grad:
+                grads = [None] * len(own)
+            else:
+                seed = np.zeros(out.shape, dtype=out.dtype)
+                seed.flat[index] = 1
+                grads = _gradients((out,), (seed,), own, nested, retain=True)
+            for per_arg, g in zip(rows, grads):
+                per_arg.append(g)
+        per_output.append([_jacobian_block(r, out.shape + t.shape, t, nested)
+                           for r, t in zip(rows, own)])
+    return per_output
 
 
 def jacfwd(f, argnums=0, has_aux=False):
     """Transform ``f`` into a function computing its Jacobian by forward mode.
 
     Same result as ``jacrev`` (shape ``O + I``, tuples over arguments and outputs), as
-    in ``jax.jacfwd`` and ``torch.func.jacfwd``: one ``jvp`` (a forward pass carrying
-    tangents) per element of the differentiated arguments, each along one basis
-    direction: the choice for few inputs and many outputs.
+    in ``jax.jacfwd`` and ``torch.func.jacfwd``: ``jvp`` mapped by ``vmap`` over the
+    standard basis of each differentiated argument (one forward pass, the tangents
+    batched): the choice for few inputs and many outputs. Where the tangents cannot be
+    batched (an op without a forward rule, whose fallback does not run under ``vmap``)
+    it takes one ``jvp`` per argument element instead, with the same result.
     """
     def transformed(*args, **kwargs):
         single_arg, positions = _normalize_argnums(argnums, len(args), "jacfwd")
-        stack = REGISTRY["stack"].function
-        per_arg, outputs, aux = [], None, None
+        per_arg, single_out, aux = [], None, None
         for position in positions:
-            primal, outputs = args[position], None
+            primal = args[position]
             shape, dtype = _shape_and_dtype(primal, f"jacfwd: argument {position}")
 
             def along(x, position=position):
                 call = list(args)
                 call[position] = x
                 return f(*call, **kwargs)
-            columns = []
-            for index in range(int(np.prod(shape, dtype=int))):
-                basis = np.zeros(shape, dtype=dtype)
-                basis.flat[index] = 1
-                found = jvp(along, (primal,), (basis,), has_aux=has_aux)
-                outputs, tangents = found[0], found[1]
-                aux = found[2] if has_aux else None
-                columns.append(tangents if isinstance(tangents, tuple) else (tangents,))
-            if outputs is None:  # an empty argument: evaluate once for the output shapes
-                found = _split_aux(along(primal), has_aux, "jacfwd")
-                outputs, aux = found
-            single_out, out_tensors = _as_tensor_outputs(outputs, "jacfwd")
-            blocks = []
-            for k, out in enumerate(out_tensors):
-                if columns:
-                    block = stack([column[k] for column in columns], axis=-1)
-                    block = block.reshape(out.shape + shape)
-                else:
-                    block = Tensor._constant(np.zeros(out.shape + shape, dtype=out.dtype))
-                blocks.append(block)
-            per_arg.append(blocks)
+            found = None
+            if int(np.prod(shape, dtype=int)):
+                try:
+                    found = _columns_by_vmap(along, primal, shape, dtype, has_aux)
+                except (NotImplementedError, PerElementValueError):
+                    found = None  # not batchable: one jvp per argument element
+            if found is None:
+                found = _columns_by_loop(along, primal, shape, dtype, has_aux)
+            single_out, out_tensors, columns, aux = found
+            per_arg.append([column.reshape(out.shape + shape)
+                            for out, column in zip(out_tensors, columns)])
         per_output = [_pack([blocks[k] for blocks in per_arg], single_arg)
                       for k in range(len(per_arg[0]))]
         jac = _pack(per_output, single_out)
         return (jac, aux) if has_aux else jac
     return functools.wraps(f)(transformed)
+
+
+def _columns_by_vmap(along, primal, shape, dtype, has_aux):
+    """``(single_out, outputs, columns, aux)``: ``jvp`` of ``along`` mapped by ``vmap`` over
+    the standard basis of ``primal``; each output's columns have the basis axis last.
+    The primal part of the jvp does not depend on the basis, so it runs once, unbatched,
+    and its outputs and aux are taken as they are."""
+    count = int(np.prod(shape, dtype=int))
+    basis = np.eye(count, dtype=dtype).reshape((count,) + tuple(shape))
+    unbatched = {}
+
+    def column(direction):
+        found = jvp(along, (primal,), (direction,), has_aux=has_aux)
+        unbatched["outputs"], unbatched["aux"] = found[0], (found[2] if has_aux else None)
+        return found[1]
+    with quiet_loops():
+        tangents = vmap(column, out_axes=-1)(basis)
+    single_out, outputs = _as_tensor_outputs(unbatched["outputs"], "jacfwd")
+    columns = (tangents,) if single_out else tuple(tangents)
+    return single_out, outputs, columns, unbatched["aux"]
+
+
+def _columns_by_loop(along, primal, shape, dtype, has_aux):
+    """As ``_columns_by_vmap``, by one ``jvp`` per element of ``primal``."""
+    stack = REGISTRY["stack"].function
+    columns, outputs, aux = [], None, None
+    for index in range(int(np.prod(shape, dtype=int))):
+        basis = np.zeros(shape, dtype=dtype)
+        basis.flat[index] = 1
+        found = jvp(along, (primal,), (basis,), has_aux=has_aux)
+        outputs, tangents = found[0], found[1]
+        aux = found[2] if has_aux else None
+        columns.append(tangents if isinstance(tangents, tuple) else (tangents,))
+    if outputs is None:  # an empty argument: evaluate once for the output shapes
+        outputs, aux = _split_aux(along(primal), has_aux, "jacfwd")
+    single_out, out_tensors = _as_tensor_outputs(outputs, "jacfwd")
+    blocks = []
+    for k, out in enumerate(out_tensors):
+        if columns:
+            blocks.append(stack([column[k] for column in columns], axis=-1))
+        else:
+            blocks.append(Tensor._constant(np.zeros(out.shape + (0,), dtype=out.dtype)))
+    return single_out, out_tensors, blocks, aux
 
 
 def _shape_and_dtype(value, role):
@@ -459,7 +536,9 @@ def jvp(f, primals, tangents, has_aux=False):
     """
     primals = _primals(primals, "jvp")
     tangents = _tangents(primals, _primals(tangents, "jvp"), "jvp")
-    level = ForwardLevel()
+    # inside vmap, backward passes run beneath the batching wrappers: the level must
+    # keep its tangents there too
+    level = BatchedForwardLevel() if batch_levels() else ForwardLevel()
     stand_ins = []
     for position, (primal, tangent) in enumerate(zip(primals, tangents)):
         stand_in = _forward_stand_in(primal, f"jvp: primal {position}")
@@ -502,7 +581,8 @@ def hvp(f, primals, tangents):
     """``(f(*primals), H @ tangents)`` for scalar-valued ``f``: the Hessian-vector
     product, one tuple entry per primal (a single Tensor for one primal), computed
     forward over reverse: the forward-mode derivative of ``grad f`` along ``tangents``
-    (one forward pass carrying tangents, one reverse pass; no Hessian formed).
+    (one forward pass carrying tangents, one reverse pass; no Hessian formed). Under
+    ``vmap`` (over the tangents, the primals or both) it runs once on the whole batch.
     """
     primals = _primals(primals, "hvp")
     tangents = _tangents(primals, _primals(tangents, "hvp"), "hvp")

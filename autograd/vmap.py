@@ -16,7 +16,14 @@ the sum of the per-element outputs is the batch of per-element gradients.
 
 ``BatchedTensor.data`` is the whole batch (batch axes leading): code that reads raw data
 inside ``vmap`` sees the batch. Converting a BatchedTensor to a Python number or an
-ndarray raises (its value differs per element).
+ndarray raises ``PerElementValueError`` (a TypeError: its value differs per element).
+
+Reverse mode inside a ``jvp`` inside ``vmap`` (``vmap(hvp)``, ``hessian`` = ``jacfwd(jacrev)``
+with both Jacobians mapped over their basis): that ``jvp`` keeps its tangents with the
+BatchedTensors it sees, but the backward pass runs on the plain tensors underneath. A
+``BatchedForwardLevel`` therefore also files each tangent under the tensor's bottom (in
+the bottom's layout, made when first asked for), so the backward's ops carry tangents,
+and ``rewrap_with_tangents`` files the gradients' tangents back under their wrappers.
 """
 import functools
 
@@ -28,7 +35,7 @@ from .forward_mode import ForwardLevel
 from .grad_mode import state
 from .op import Op, apply, functions
 from .tensor import Tensor
-from .transform_levels import Level, pushed
+from .transform_levels import Level, lowered_to, pushed
 
 
 class BatchLevel(Level):
@@ -51,6 +58,10 @@ class BatchLevel(Level):
         if not isinstance(out, Tensor):
             out = Tensor._constant(np.asarray(out))
         return BatchedTensor.wrap(out, self)
+
+
+class PerElementValueError(TypeError):
+    """A batched value was asked for one Python number, bool or array inside ``vmap``."""
 
 
 class BatchedTensor(Tensor):
@@ -106,7 +117,7 @@ class BatchedTensor(Tensor):
                            "which vmap maps over the batch")
 
     def _per_element(self, *args, **kwargs):
-        raise TypeError("vmap: a batched tensor has one value per batch element, so it "
+        raise PerElementValueError("vmap: a batched tensor has one value per batch element, so it "
                         "cannot become a Python number, a bool or an ndarray inside the "
                         "mapped function (data-dependent control flow is not supported)")
 
@@ -223,16 +234,64 @@ def batched_everywhere(value, dtype=None):
     return apply(_BroadcastAgainst, (value, zeros))
 
 
-def check_no_forward_inside():
-    """Reverse mode on batched values cannot carry tangents of a jvp inside the vmap."""
-    seen_batch = False
-    for level in state.transforms:
-        if isinstance(level, BatchLevel):
-            seen_batch = True
-        elif seen_batch and isinstance(level, ForwardLevel):
-            raise NotImplementedError(
-                "reverse mode (grad, vjp, jacrev, hvp) inside a jvp inside vmap is not "
-                "supported; put the vmap inside the jvp, or use jacfwd/jacrev instead of hvp")
+class BatchedForwardLevel(ForwardLevel):
+    """The tangents of a ``jvp`` running inside ``vmap`` (see the module doc): each one is
+    also filed under the plain tensor beneath its BatchedTensor, for backward passes that
+    run there."""
+
+    def set_tangent(self, tensor, tangent):
+        super().set_tangent(tensor, tangent)
+        if isinstance(tensor, BatchedTensor):
+            super().set_tangent(bottom_of(tensor), _BottomTangent(tangent, levels_of(tensor)))
+
+    def tangent_of(self, value):
+        tangent = super().tangent_of(value)
+        if isinstance(tangent, _BottomTangent):
+            tangent = tangent.in_bottom_layout()
+            ForwardLevel.set_tangent(self, value, tangent)
+        return tangent
+
+
+class _BottomTangent:
+    """A tangent of a BatchedTensor, to be laid out as its bottom is (batch axes of
+    ``levels`` leading, a broadcast view where the tangent lacks one); made only when a
+    backward pass asks, while the levels outside the jvp are active."""
+
+    __slots__ = ("tangent", "levels")
+
+    def __init__(self, tangent, levels):
+        self.tangent, self.levels = tangent, levels
+
+    def in_bottom_layout(self):
+        tangent = self.tangent
+        if levels_of(tangent) != self.levels:
+            zeros = Tensor._constant(np.zeros(tuple(level.size for level in reversed(self.levels))))
+            for level in reversed(self.levels):
+                zeros = BatchedTensor.wrap(zeros, level)
+            tangent = apply(_BroadcastAgainst, (tangent, zeros))
+        return bottom_of(tangent)
+
+
+def rewrap_with_tangents(bottom, like):
+    """``rewrap_like(bottom, like)``, and for each jvp running inside vmap that has a tangent
+    for ``bottom`` (a gradient from a backward pass underneath the wrappers), that tangent
+    filed under the wrapper the jvp sees: ``bottom`` wrapped by the vmaps outside it."""
+    stack = state.transforms
+    depth_of = {id(level): depth for depth, level in enumerate(stack)}
+    outermost_first = list(reversed(levels_of(like)))
+    wrappers = [bottom]
+    for level in outermost_first:
+        wrappers.append(BatchedTensor.wrap(wrappers[-1], level))
+    for depth, level in enumerate(stack):
+        if not isinstance(level, BatchedForwardLevel) or not level.owns(bottom):
+            continue
+        with lowered_to(depth):
+            tangent = level.tangent_of(bottom)
+        outside = [outer for outer in outermost_first if depth_of.get(id(outer), -1) < depth]
+        for outer in outside:
+            tangent = BatchedTensor.wrap(tangent, outer)
+        level.set_tangent(wrappers[len(outside)], tangent)
+    return wrappers[-1]
 
 
 def vmap(f, in_axes=0, out_axes=0):

@@ -24,10 +24,6 @@ WITHOUT_BATCH_RULE = {
     "conv2d_weight_grad": "the VJP of conv2d; backward passes run underneath vmap's wrappers",
     "embedding_backward": "the VJP of embedding; backward passes run underneath vmap's "
                           "wrappers",
-    "linalg.solve": "a batched right-hand side is ambiguous in np.linalg.solve (vector or "
-                    "matrix by rank); mapped calls run once per element, with a warning",
-    "put_along_axis": "indices and values are batched with the array; no rule written yet, "
-                      "mapped calls run once per element, with a warning",
 }
 # Ops whose rule covers their first few (data) arguments batched; batched weights loop.
 DATA_ARGUMENTS = {

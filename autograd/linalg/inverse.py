@@ -1,8 +1,8 @@
 """Inverses and linear solves: inv, solve, pinv, lstsq, matrix_power."""
 import numpy as np
 
-from ..batching import batch_leading
-from ..op import Op, functions, register, value_of
+from ..batching import batch_leading, logical_ndim, logical_shape, with_rank
+from ..op import Op, apply, functions, register, value_of
 from ..tensor import Tensor
 from .matrices import check_matrix, check_square, mT, singular
 
@@ -41,11 +41,55 @@ def _solve_sample(st):
     return st.st.tuples(st.invertible_matrices(), st.st.data()).map(build)
 
 
+def batch_solve(op_cls, values, batched, params, size):
+    """``solve`` under vmap, in one call. The per-element rank of ``b`` says vector or
+    matrix, as in the unbatched forward; a batched vector would look like a stack of
+    matrices to np.linalg.solve, so vectors are solved as (n, 1) matrices."""
+    a, b = values
+    a_batched, b_batched = batched
+    _check_element_shapes(logical_shape(a)[a_batched:], logical_shape(b)[b_batched:])
+    vector = logical_ndim(b) - b_batched == 1
+    if not a_batched and logical_ndim(a) == 2:
+        return _solve_folded(op_cls, a, b, vector, params)
+    if vector:
+        b = expand_dims(b, -1)
+    rank = max(logical_ndim(a) - a_batched, logical_ndim(b) - b_batched)
+    a = with_rank(a, rank) if a_batched else a
+    b = with_rank(b, rank) if b_batched else b
+    out = apply(op_cls, (a, b), params)
+    return out[..., 0] if vector else out
+
+
+def _check_element_shapes(a_shape, b_shape):
+    """The forward's checks on the shapes of one element, which errors should name (the
+    batched call would see the batch's shapes)."""
+    if len(a_shape) < 2 or a_shape[-1] != a_shape[-2]:
+        raise ValueError(f"linalg.solve: a must be a square matrix (or a stack of them in the "
+                         f"last two axes), got shape {a_shape}")
+    rows = b_shape[0] if len(b_shape) == 1 else (b_shape[-2] if len(b_shape) >= 2 else None)
+    if rows != a_shape[-1]:
+        raise ValueError(f"linalg.solve: b of shape {b_shape} does not match a of shape "
+                         f"{a_shape} (b needs {a_shape[-1]} rows)")
+
+
+def _solve_folded(op_cls, a, b, vector, params):
+    """One (n, n) matrix for the whole batch: every batched right-hand side becomes
+    columns of one (n, m) matrix, so the matrix is factorized once, not once per element."""
+    shape = logical_shape(b)
+    row_axis = len(shape) - (1 if vector else 2)
+    order = (row_axis,) + tuple(d for d in range(len(shape)) if d != row_axis)
+    moved = tuple(shape[d] for d in order)
+    columns = reshape(transpose(b, order), (moved[0], int(np.prod(moved[1:], dtype=int))))
+    x = apply(op_cls, (a, columns), params)
+    return transpose(reshape(x, moved), tuple(int(d) for d in np.argsort(order)))
+
+
 @register("linalg.solve", public=False, numpy=np.linalg.solve, sample=_solve_sample,
           torch=lambda torch, a, b: torch.linalg.solve(a, b))
 class Solve(Op):
     """x with a @ x = b. As in NumPy 2, a 1-D ``b`` is one vector; otherwise ``b`` is a
     stack of (n, k) matrices. Raises LinAlgError (a ValueError) when ``a`` is singular."""
+    batch_rule = batch_solve
     def forward(self, a, b):
         check_square(a, "linalg.solve")
         a, b = np.asarray(a), np.asarray(b)
@@ -195,5 +239,5 @@ def matrix_power(a, n):
     return result
 
 
-inv, solve, pinv, expand_dims = functions("linalg.inv", "linalg.solve", "linalg.pinv",
-                                          "expand_dims")
+inv, solve, pinv, expand_dims, reshape, transpose = functions(
+    "linalg.inv", "linalg.solve", "linalg.pinv", "expand_dims", "reshape", "transpose")

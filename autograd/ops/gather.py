@@ -8,7 +8,8 @@ on a Tensor raises rather than silently not writing.
 """
 import numpy as np
 
-from ..op import Op, functions, register, value_of
+from ..batching import logical_ndim, materialized, shifted, with_rank
+from ..op import Op, apply, functions, register, value_of
 from ..tensor import Tensor
 from .axis_checks import axis_in_range
 
@@ -145,6 +146,21 @@ def _torch_put_along_axis(torch, arr, indices, values, axis):
     return torch.scatter(arr, axis, indices % arr.shape[axis], values.expand(indices.shape))
 
 
+def batch_put_along_axis(op_cls, values, batched, params, size):
+    """put_along_axis under vmap, in one call: the array and the indices get the batch
+    axis (a broadcast view where they lack it: the forward copies the array, and values
+    broadcast to the indices' shape), batched values the full rank; the axis moves past
+    the batch axis."""
+    arr, indices, written = values
+    arr_batched, indices_batched, written_batched = batched
+    rank = logical_ndim(arr) - arr_batched
+    axis = shifted(params["axis"], rank, "put_along_axis")
+    arr = arr if arr_batched else materialized(arr, size)
+    indices = indices if indices_batched else materialized(indices, size)
+    written = with_rank(written, rank) if written_batched else written
+    return apply(op_cls, (arr, indices, written), dict(params, axis=axis))
+
+
 @register("put_along_axis", sample=lambda st: _along_axis_sample(st, True, True),
           torch=_torch_put_along_axis)
 class PutAlongAxis(Op):
@@ -156,6 +172,7 @@ class PutAlongAxis(Op):
     gradient of ``arr`` is zero at the written positions; that of ``values`` is the
     output gradient gathered there.
     """
+    batch_rule = batch_put_along_axis
     def forward(self, arr, indices, values, *, axis):
         arr = np.asarray(arr)
         indices = _integer_indices(indices, "put_along_axis")
