@@ -9,7 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..batching import batch_leading
+from ..batching import batch_leading, logical_shape
 from ..op import Op, apply, functions, register, value_of
 from .matrices import check_matrix, check_square, mT, symmetrized
 
@@ -148,6 +148,7 @@ def eigh(a, UPLO="L"):
 class _PackedQR(Op):
     """Q and R of a = Q R flattened and joined along the last axis."""
     name = "linalg.qr"
+    batch_rule = batch_leading
 
     def forward(self, a, *, mode):
         q, r = np.linalg.qr(a, mode=mode)
@@ -248,9 +249,10 @@ def qr(a, mode="reduced"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     packed_op = _PackedQR
     packed = apply(packed_op, (a,), {"mode": "complete" if mode == "complete" else "reduced"})
-    rows, cols = np.shape(value_of(a))[-2:]
+    # logical shapes: under vmap, value_of (and np.shape) give the whole batch
+    rows, cols = logical_shape(a)[-2:]
     q_cols = rows if mode == "complete" else min(rows, cols)
-    batch = np.shape(value_of(packed))[:-1]
+    batch = logical_shape(packed)[:-1]
     q = packed[..., :rows * q_cols].reshape(batch + (rows, q_cols))
     r = packed[..., rows * q_cols:].reshape(batch + (q_cols, cols))
     return r if mode == "r" else QRResult(q, r)
@@ -259,6 +261,7 @@ def qr(a, mode="reduced"):
 class _PackedSVD(Op):
     """U, S and Vh flattened and joined along the last axis."""
     name = "linalg.svd"
+    batch_rule = batch_leading
 
     def forward(self, a, *, full_matrices, values_only=False):
         u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
@@ -396,11 +399,12 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     check_matrix(a, "linalg.svd")
     packed = apply(_PackedSVD, (a,), {"full_matrices": bool(full_matrices) and compute_uv,
                                       "values_only": not compute_uv})
-    rows, cols = np.shape(value_of(a))[-2:]
+    # logical shapes: under vmap, value_of (and np.shape) give the whole batch
+    rows, cols = logical_shape(a)[-2:]
     count = min(rows, cols)
     u_cols = rows if full_matrices and compute_uv else count
     vh_rows = cols if full_matrices and compute_uv else count
-    batch = np.shape(value_of(packed))[:-1]
+    batch = logical_shape(packed)[:-1]
     u_size = rows * u_cols
     s = packed[..., u_size:u_size + count]
     if not compute_uv:
