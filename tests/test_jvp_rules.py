@@ -1,6 +1,6 @@
 """The closed-form forward-mode rules of cumprod, fmax, fmin, sort, put_along_axis and
-linalg cholesky, det, slogdet, inv, pinv, solve, eigh and svd against ``torch.func.jvp`` on
-Hypothesis-drawn float64 inputs; tangents through eigh/svd inside composite functions
+linalg cholesky, det, slogdet, inv, pinv, solve, eigh, svd and qr against ``torch.func.jvp``
+on Hypothesis-drawn float64 inputs; tangents through eigh/svd/qr inside composite functions
 against finite differences; Hessians through inv and cholesky against ``torch.func``;
 and the conventions torch does not share (fmax/fmin ties, NaNs) against our own VJP.
 """
@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import autograd as ag
 import autograd.testing.strategies as strategies
@@ -212,6 +212,104 @@ def test_jvp_through_svd_in_a_composite_function_matches_finite_differences(data
     _, tangent = F.jvp(f, (a,), tangents)
     assert_close(tangent, finite_difference(f, (a,), tangents), rtol=1e-5, atol=1e-6,
                  what="svd composite")
+
+
+def qr_input(data, batch=None):
+    """A full-rank matrix whose leading square block is well conditioned: for wide input
+    the QR tangent (like its gradient, here and in PyTorch) divides by that block's R."""
+    a = data.draw(strategies.spectral_matrices(batch=batch), label="a")
+    rows, cols = a.shape[-2:]
+    assume(rows >= cols or np.linalg.cond(a[..., :, :rows]).max() < 1e3)
+    return a
+
+
+def torch_qr_like_numpy(a, mode):
+    """torch.linalg.qr with each R row (and Q column) flipped to NumPy's sign of R's
+    diagonal; the signs are read from ``a`` outside the transform (constants)."""
+    reference = np.sign(np.diagonal(np.linalg.qr(a)[1], axis1=-2, axis2=-1))
+
+    def torch_qr(m):
+        # mode 'r' is differentiated through 'reduced' (torch's 'r' has no jvp, as Q is
+        # not computed); 'complete' is 'reduced' wherever it is differentiable
+        q, r = torch.linalg.qr(m)
+        signs = torch.sign(torch.diagonal(r.detach(), dim1=-2, dim2=-1)) * torch.as_tensor(
+            reference)
+        q, r = q * signs.unsqueeze(-2), r * signs.unsqueeze(-1)
+        return r if mode == "r" else (q, r)
+    return torch_qr
+
+
+def ag_qr(mode):
+    return lambda m: ag.linalg.qr(m, mode=mode) if mode == "r" else tuple(
+        ag.linalg.qr(m, mode=mode))
+
+
+@SETTINGS
+@given(data=st.data(), mode=st.sampled_from(["reduced", "r", "complete"]))
+def test_qr_tall_square_and_wide_against_torch(data, mode):
+    a = qr_input(data)
+    (t,) = tangents_like(data, a)
+    rows, cols = a.shape[-2:]
+    if mode == "complete" and rows > cols:
+        # outside the VJP's domain: forward mode raises the same error
+        with pytest.raises(ValueError, match="mode='complete' with more rows"):
+            F.jvp(ag_qr(mode), (a,), (t,))
+        with pytest.raises(ValueError, match="mode='complete' with more rows"):
+            q, r = np.linalg.qr(a, mode="complete")
+            F.vjp(ag_qr(mode), a)[1]((np.ones(q.shape), np.ones(r.shape)))
+        return
+    compare_with_torch(ag_qr(mode), torch_qr_like_numpy(a, mode), (a,), (t,),
+                       f"qr mode={mode} shape={a.shape}", rtol=1e-7, atol=1e-9)
+
+
+@SETTINGS
+@given(data=st.data(), mode=st.sampled_from(["reduced", "r", "complete"]))
+def test_jvp_through_qr_in_a_composite_function_matches_finite_differences(data, mode):
+    a = qr_input(data, batch=())
+    rows, cols = a.shape
+    assume(mode != "complete" or rows <= cols)
+
+    def f(m):
+        m = m.sin() * 0.2 + m
+        if mode == "r":
+            return ag.linalg.qr(m, mode="r") ** 2
+        q, r = ag.linalg.qr(m, mode=mode)
+        return (q ** 3) @ r + (q * q.tanh()).sum()
+    tangents = tangents_like(data, a)
+    _, tangent = F.jvp(f, (a,), tangents)
+    assert_close(tangent, finite_difference(f, (a,), tangents), rtol=1e-5, atol=1e-6,
+                 what=f"qr composite mode={mode}")
+
+
+@SETTINGS
+@given(data=st.data())
+def test_qr_tangent_is_the_transpose_of_its_vjp(data):
+    # <J t, u> == <t, J^T u>: the forward rule and the reverse rule agree on every input
+    a = qr_input(data)
+    t, u_q, u_r = (data.draw(strategies.arrays(shape), label=label) for shape, label in
+                   ((a.shape, "t"), (np.linalg.qr(a)[0].shape, "u_q"),
+                    (np.linalg.qr(a)[1].shape, "u_r")))
+    _, (t_q, t_r) = F.jvp(ag_qr("reduced"), (a,), (t,))
+    _, pullback = F.vjp(ag_qr("reduced"), a)
+    (g,) = pullback((u_q, u_r))
+    forward = (as_numpy(t_q) * u_q).sum() + (as_numpy(t_r) * u_r).sum()
+    np.testing.assert_allclose(forward, (as_numpy(g) * t).sum(), rtol=1e-8, atol=1e-9)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_hessian_through_qr(data):
+    a = qr_input(data, batch=())
+
+    def f(m):
+        q, r = ag.linalg.qr(m)
+        return (q ** 3).sum() + (r * r.sin()).sum()
+
+    def torch_f(m):
+        q, r = torch_qr_like_numpy(a, "reduced")(m)
+        return (q ** 3).sum() + (r * r.sin()).sum()
+    expected = torch.func.hessian(torch_f)(torch.as_tensor(a))
+    assert_close(F.hessian(f)(a), expected, rtol=1e-6, atol=1e-8, what="hessian through qr")
 
 
 # --- second order: forward over reverse through the new rules --------------------------------

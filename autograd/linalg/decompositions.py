@@ -9,7 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..batching import batch_leading
+from ..batching import batch_leading, logical_shape
 from ..op import Op, apply, functions, register, value_of
 from .matrices import check_matrix, check_square, mT, symmetrized
 
@@ -148,6 +148,7 @@ def eigh(a, UPLO="L"):
 class _PackedQR(Op):
     """Q and R of a = Q R flattened and joined along the last axis."""
     name = "linalg.qr"
+    batch_rule = batch_leading
 
     def forward(self, a, *, mode):
         q, r = np.linalg.qr(a, mode=mode)
@@ -176,6 +177,28 @@ class _PackedQR(Op):
         grad_x = _qr_grad_tall(q, x_r, g_q + y @ mT(g_v), g_u)
         return (concatenate([grad_x, q @ g_v], axis=-1),)
 
+    def jvp(self, tangents, out, a):
+        # the VJP's domain and split: for rows >= cols _qr_jvp_tall; for wide a = [x | y]
+        # with R = [u | v], x = Q u is a square QR and v = Q^T y, so dv = dQ^T y + Q^T dy.
+        # The forward's (NumPy's) signs of R's diagonal are locally constant, so the
+        # tangent is that of the same branch
+        t = tangents[0]
+        rows, cols = t.shape[-2:]
+        if self.params["mode"] == "complete" and rows > cols:
+            raise ValueError("linalg.qr: mode='complete' with more rows than columns is not "
+                             "differentiable (Q's extra columns are not unique; as in PyTorch)")
+        count = min(rows, cols)
+        self.q_shape, self.r_shape = (rows, count), (count, cols)   # forward ran elsewhere
+        q, r = self.unpack(out)
+        if rows >= cols:
+            t_q, t_r = _qr_jvp_tall(q, r, t)
+        else:
+            t_q, t_u = _qr_jvp_tall(q, r[..., :, :rows], t[..., :, :rows])
+            t_v = mT(t_q) @ a[..., :, rows:] + mT(q) @ t[..., :, rows:]
+            t_r = concatenate([t_u, t_v], axis=-1)
+        batch = tuple(t.shape[:-2])
+        return concatenate([t_q.reshape(batch + (-1,)), t_r.reshape(batch + (-1,))], axis=-1)
+
 
 def _qr_grad_tall(q, r, g_q, g_r):
     """The QR gradient for rows >= cols (TensorFlow's QrGrad, equal to PyTorch's):
@@ -186,6 +209,19 @@ def _qr_grad_tall(q, r, g_q, g_r):
     right = g_q - q @ qdq
     # X R^-T == (R^-1 X^T)^T
     return q @ (g_r + mT(solve(r, mT(lower)))) + mT(solve(r, mT(right)))
+
+
+def _qr_jvp_tall(q, r, t):
+    """The QR tangent for rows >= cols (PyTorch's linalg_qr_jvp): with C = Q^T dA R^-1,
+    Q^T dQ is skew and dR R^-1 upper triangular, so their sum C fixes the skew part
+    Omega = tril(C, -1) - tril(C, -1)^T; dR = (C - Omega) R and
+    dQ = dA R^-1 - Q (C - Omega) = (I - Q Q^T) dA R^-1 + Q Omega."""
+    # inv rather than solve: inv batches under vmap, solve runs once per element there
+    t_r_inv = t @ inv(r)
+    c = mT(q) @ t_r_inv
+    lower = tril(c, -1)
+    upper = c - (lower - mT(lower))
+    return t_r_inv - q @ upper, upper @ r
 
 
 def _qr_sample(st):
@@ -213,9 +249,10 @@ def qr(a, mode="reduced"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     packed_op = _PackedQR
     packed = apply(packed_op, (a,), {"mode": "complete" if mode == "complete" else "reduced"})
-    rows, cols = np.shape(value_of(a))[-2:]
+    # logical shapes: under vmap, value_of (and np.shape) give the whole batch
+    rows, cols = logical_shape(a)[-2:]
     q_cols = rows if mode == "complete" else min(rows, cols)
-    batch = np.shape(value_of(packed))[:-1]
+    batch = logical_shape(packed)[:-1]
     q = packed[..., :rows * q_cols].reshape(batch + (rows, q_cols))
     r = packed[..., rows * q_cols:].reshape(batch + (q_cols, cols))
     return r if mode == "r" else QRResult(q, r)
@@ -224,6 +261,7 @@ def qr(a, mode="reduced"):
 class _PackedSVD(Op):
     """U, S and Vh flattened and joined along the last axis."""
     name = "linalg.svd"
+    batch_rule = batch_leading
 
     def forward(self, a, *, full_matrices, values_only=False):
         u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
@@ -361,11 +399,12 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     check_matrix(a, "linalg.svd")
     packed = apply(_PackedSVD, (a,), {"full_matrices": bool(full_matrices) and compute_uv,
                                       "values_only": not compute_uv})
-    rows, cols = np.shape(value_of(a))[-2:]
+    # logical shapes: under vmap, value_of (and np.shape) give the whole batch
+    rows, cols = logical_shape(a)[-2:]
     count = min(rows, cols)
     u_cols = rows if full_matrices and compute_uv else count
     vh_rows = cols if full_matrices and compute_uv else count
-    batch = np.shape(value_of(packed))[:-1]
+    batch = logical_shape(packed)[:-1]
     u_size = rows * u_cols
     s = packed[..., u_size:u_size + count]
     if not compute_uv:
@@ -374,5 +413,5 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
                      packed[..., u_size + count:].reshape(batch + (vh_rows, cols)))
 
 
-cholesky, tril, expand_dims, concatenate, solve, sum = functions(
-    "linalg.cholesky", "tril", "expand_dims", "concatenate", "linalg.solve", "sum")
+cholesky, tril, expand_dims, concatenate, solve, inv, sum = functions(
+    "linalg.cholesky", "tril", "expand_dims", "concatenate", "linalg.solve", "linalg.inv", "sum")
