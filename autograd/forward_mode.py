@@ -173,14 +173,6 @@ def elementwise_jvp(self, tangents, out, *inputs):
     return tangent_sum(*terms)
 
 
-def unsupported_jvp(self, tangents, out, *inputs):
-    """For ops whose tangent has no rule and whose double-VJP fallback would be wrong
-    (packed multi-output decompositions): say so rather than return a wrong tangent."""
-    raise NotImplementedError(
-        f"forward mode (jvp, jacfwd, hessian) through op '{self.name}' is not implemented; "
-        f"use reverse mode (grad, jacrev, vjp) for it")
-
-
 def symmetric_jvp(self, tangents, out, x):
     """Rule for one-input ops whose Jacobian is symmetric: the JVP is the VJP."""
     if tangents[0] is None:

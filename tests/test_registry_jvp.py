@@ -21,8 +21,8 @@ FALLBACK = ("no closed-form rule written yet: forward mode takes the double-VJP 
             "reverse passes through the op), which the test above checks like a rule")
 WITHOUT_JVP_RULE = {}
 # Ops through which forward mode raises NotImplementedError instead of guessing (a packed
-# multi-output forward, for which the double-VJP fallback would be wrong; see
-# ``autograd.forward_mode.unsupported_jvp``). None at present: eigh and svd have rules.
+# multi-output forward, for which the double-VJP fallback would be wrong). None at present:
+# eigh, svd and qr have rules.
 # name -> (when, reason): forward mode must raise for these calls.
 FORWARD_MODE_UNSUPPORTED = {}
 SETTINGS = settings(max_examples=15, deadline=None)

@@ -1,4 +1,4 @@
-"""``vmap`` over linalg.svd and linalg.qr (every mode, batch axis 0 or 1) against the loop
+"""``vmap`` over linalg.svd, linalg.qr (every mode) and linalg.eigh (batch axis 0 or 1) against the loop
 over the batch, with no per-element fallback; and their tangents under ``vmap(jvp)`` and
 ``jvp(vmap)``, and their gradients under ``vmap(grad)``, against the same loop.
 """
@@ -87,6 +87,21 @@ def test_vmap_of_qr_equals_the_loop(mode, axis, data, size):
     assert_mapped_equals_loop(mapped, [f(x) for x in elements], f"vmap qr {mode}")
 
 
+@pytest.mark.parametrize("axis", [0, 1])
+@SETTINGS
+@given(data=st.data(), size=st.integers(1, 3))
+def test_vmap_of_eigh_equals_the_loop(axis, data, size):
+    square = data.draw(st.integers(1, 4), label="size of the matrices")
+    elements, stacked = batch_of(data, size, axis, rows=square, cols=square)
+
+    def f(m):
+        return tuple(ag.linalg.eigh(m))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="vmap: op")
+        mapped = F.vmap(f, in_axes=axis)(stacked)
+    assert_mapped_equals_loop(mapped, [f(x) for x in elements], "vmap eigh")
+
+
 def jvp_pairs(f):
     """``(value, tangent)`` of ``f`` as one flat tuple (so vmap maps both)."""
     def g(m, t):
@@ -152,8 +167,7 @@ def test_vmap_of_grad_equals_the_loop(call, data, size):
         q, r = ag.linalg.qr(m)
         return (q ** 3).sum() + (r * r.sin()).sum()
     with warnings.catch_warnings():
-        # the VJPs' linalg.solve runs once per element under vmap (its listed fallback)
-        warnings.filterwarnings("ignore", message="vmap: op 'linalg.solve'")
+        warnings.filterwarnings("error", message="vmap: op")
         mapped = F.vmap(F.grad(loss))(stacked)
     assert_mapped_equals_loop(mapped, [F.grad(loss)(x) for x in elements],
                               f"vmap(grad) {kind} {option}", rtol=1e-10, atol=1e-12)

@@ -36,6 +36,7 @@ class Cholesky(Op):
     when a is not positive definite.
     """
     batch_rule = batch_leading
+
     def forward(self, a, *, upper=False):
         check_square(a, "linalg.cholesky")
         self.upper = upper
@@ -70,6 +71,7 @@ class _PackedEigh(Op):
     """eigh of the symmetrized input, packed as (..., n + 1, n): row 0 the eigenvalues
     (ascending), rows 1.. the eigenvectors (columns)."""
     name = "linalg.eigh"
+    batch_rule = batch_leading
 
     def forward(self, a):
         w, v = np.linalg.eigh(symmetrized(a))
