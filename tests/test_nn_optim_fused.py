@@ -7,6 +7,7 @@ import pytest
 
 from autograd import Tensor
 from nn import optim
+from nn.optim import flat_state
 from nn.parameter import Parameter
 
 SHAPES = [(5, 4), (4,), (), (3, 2, 2)]
@@ -116,6 +117,33 @@ def test_fused_path_gives_the_per_tensor_bits(case, dtype):
         assert fused_state[index].keys() == entry.keys()
         for key, value in entry.items():
             np.testing.assert_array_equal(fused_state[index][key], value)
+
+
+@pytest.mark.parametrize("case", FUSED_CASES, ids=[case_id(c) for c in FUSED_CASES])
+def test_large_gradients_read_in_place_give_the_per_tensor_bits_and_stay_unchanged(
+        case, monkeypatch):
+    """With the threshold lowered, the (5, 4) and (3, 2, 2) parameters are large: the
+    group is updated in segments, their gradients read where they are (unless the
+    update must write to them: maximize, coupled weight decay). Same bits as the
+    per-tensor path, and the parameters' gradients are left as they were."""
+    monkeypatch.setattr(flat_state, "DIRECT_GRAD_ELEMENTS", 6)
+    name, options = case
+    params = [Parameter(a) for a in initial_arrays()]
+    fused_opt = getattr(optim, name)(params, **options)
+    matrices = coupling()
+    for step in range(8):
+        given = gradients([p.data for p in params], matrices)
+        for p, g in zip(params, given):
+            p.grad = Tensor(g.copy())
+        fused_opt.step()
+        for index, (p, g) in enumerate(zip(params, given)):
+            np.testing.assert_array_equal(p.grad.data, g,
+                                          err_msg=f"{name}: gradient {index} changed")
+    each, _ = run(name, options, False)
+    for p, q in zip(params, each):
+        np.testing.assert_array_equal(p.data, q.data)
+    layout = next(iter(fused_opt._layouts.values()))
+    assert [segment.direct for segment in layout.segments] == [True, False, True]
 
 
 @pytest.mark.parametrize("case", FUSED_CASES[:3] + FUSED_CASES[6:9],

@@ -30,17 +30,20 @@ class Linear(Op):
     """
 
     def forward(self, x, weight, bias=None):
-        if np.ndim(weight) != 2:
+        # Arrays from here on: np.shape/np.ndim on them would cost a Python call each,
+        # several per layer and step.
+        x, weight = np.asarray(x), np.asarray(weight)
+        if weight.ndim != 2:
             raise ValueError(f"linear: expected a 2-d weight (out_features, in_features), "
-                             f"got shape {np.shape(weight)}")
-        if np.shape(x)[-1:] != np.shape(weight)[1:]:
-            raise ValueError(f"linear: expected x of shape (..., {np.shape(weight)[1]}) for a "
-                             f"weight of shape {np.shape(weight)}, got x of shape {np.shape(x)}")
-        with gemm_threads(np.size(x) * np.shape(weight)[0]):
+                             f"got shape {weight.shape}")
+        if x.shape[-1:] != weight.shape[1:]:
+            raise ValueError(f"linear: expected x of shape (..., {weight.shape[1]}) for a "
+                             f"weight of shape {weight.shape}, got x of shape {x.shape}")
+        with gemm_threads(x.size * weight.shape[0]):
             out = np.matmul(x, weight.T)
         if bias is not None:
-            if np.shape(bias) != np.shape(weight)[:1]:
-                raise ValueError(f"linear: expected bias of shape {np.shape(weight)[:1]}, "
+            if np.shape(bias) != weight.shape[:1]:
+                raise ValueError(f"linear: expected bias of shape {weight.shape[:1]}, "
                                  f"got {np.shape(bias)}")
             out += bias
         return out

@@ -63,6 +63,10 @@ class Adam(Optimizer):
         param -= self._moments_step(grad, state, np.empty_like(param), state["step"], lr=lr,
                                     betas=betas, eps=eps, amsgrad=amsgrad)
 
+    def _fused_update_leaves_grad(self, hyper):
+        return not hyper["maximize"] and (self.decoupled_weight_decay
+                                          or not hyper["weight_decay"])
+
     def _fused_update(self, layout, *, lr, betas, eps, weight_decay, amsgrad, maximize, **_):
         grad = layout.grad
         if maximize:

@@ -185,17 +185,21 @@ class Optimizer:
             self._layouts[index] = layout
             if layout is None:
                 return False
-        np.concatenate(grads, out=layout.grad)
         layout.step += 1
-        decay = self._fused_update(layout, **hyper)
-        layout.fresh = False
+        in_place = self._fused_update_leaves_grad(hyper)
         step_name = f"{type(self).__name__}.step"
-        for param, delta in zip(params, layout.deltas):
-            data = _writable_data(param)
-            if decay is not None:
-                data *= decay
-            data -= delta
-            bump_version(param, step_name)
+        for segment in layout.segments:
+            segment.take_grads(grads, in_place)
+            decay = self._fused_update(segment, **hyper)
+            # Subtracted segment by segment, while its deltas are still in cache.
+            for position, delta in zip(segment.positions, segment.deltas):
+                param = params[position]
+                data = _writable_data(param)
+                if decay is not None:
+                    data *= decay
+                data -= delta
+                bump_version(param, step_name)
+        layout.fresh = False
         if counts_steps:
             for param in params:
                 state[param]["step"] = layout.step
@@ -205,6 +209,12 @@ class Optimizer:
     # a group's hyperparameters, whether it keeps a ``step`` count, and the update.
     _counts_steps = False
 
+    def _fused_update_leaves_grad(self, hyper):
+        """Whether ``_fused_update`` with these hyperparameters only reads ``grad``, so
+        that a large gradient can be passed in place instead of copied (it is passed
+        read-only: a write raises rather than changing the parameter's ``.grad``)."""
+        return not (hyper.get("maximize") or hyper.get("weight_decay"))
+
     def _state_names(self, hyper):
         """The names of the per-parameter state arrays this group's update keeps."""
         return ()
@@ -212,6 +222,8 @@ class Optimizer:
     def _fused_update(self, layout, **hyper):
         """Fill ``layout.delta`` (``p -= delta``) from ``layout.grad`` and the flat state.
 
+        ``layout`` is one segment of the group's flat buffers (``flat_state.FlatSegment``);
+        ``grad`` may be written only where ``_fused_update_leaves_grad`` says False.
         Returns a factor every parameter is multiplied by first (decoupled weight
         decay), or None. Must compute exactly what ``_update`` computes per tensor.
         """
