@@ -39,21 +39,22 @@ class name_scope:
     class rather than a generator: it runs once per module call.
     """
 
-    __slots__ = ("path", "_outer")
+    __slots__ = ("path", "_outer", "_flags")
 
     def __init__(self, path):
         self.path = path
 
     def __enter__(self):
-        self._outer = state.scope
-        state.scope = self.path
+        flags = self._flags = state.flags  # one thread-local read per module call
+        self._outer = flags.scope
+        flags.scope = self.path
         return self.path
 
     def __exit__(self, *exc_info):
-        state.scope = self._outer
+        self._flags.scope = self._outer
         return False
 
 
 def current_scope():
     """The dotted module path of the innermost ``name_scope`` (None at top level)."""
-    return state.scope
+    return state.flags.scope
