@@ -43,14 +43,14 @@ class detect_anomaly:
         self.check_forward = check_forward
 
     def __enter__(self):
-        self._previous = (state.anomaly, _hooks.check_forward)
+        self._previous = (state.flags.anomaly, _hooks.check_forward)
         op_module._anomaly_hooks = _hooks
-        state.anomaly = True
+        state.flags.anomaly = True
         _hooks.check_forward = self.check_forward
         return self
 
     def __exit__(self, *exc_info):
-        state.anomaly, _hooks.check_forward = self._previous
+        state.flags.anomaly, _hooks.check_forward = self._previous
         return False
 
     def __call__(self, func):
@@ -64,12 +64,12 @@ class detect_anomaly:
 def set_detect_anomaly(mode):
     """Turn anomaly mode on or off for this thread (PyTorch's name)."""
     op_module._anomaly_hooks = _hooks
-    state.anomaly = bool(mode)
+    state.flags.anomaly = bool(mode)
 
 
 def is_anomaly_enabled():
     """True while anomaly mode is on in this thread."""
-    return state.anomaly
+    return state.flags.anomaly
 
 
 def _is_finite(value):

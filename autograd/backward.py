@@ -100,7 +100,7 @@ def _seed_all(outputs, grad_outputs, create_graph):
         seed = _seed(output, grad, create_graph)
         key = id(output)
         grads[key] = grads[key] + seed if key in grads else seed
-    if state.anomaly:
+    if state.flags.anomaly:
         check_seeds(outputs, grads)
     return grads
 

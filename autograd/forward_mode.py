@@ -106,9 +106,9 @@ class ForwardLevel(Level):
 def _plain(inputs, tangents):
     """True when the tangent may be computed on plain arrays: no other transform is
     active and, if grad mode is on, nothing involved requires grad."""
-    if state.transforms:
+    if state.flags.transforms:
         return False
-    if not state.enabled:
+    if not state.flags.enabled:
         return True
     for value in inputs:
         if isinstance(value, Tensor) and value._requires_grad:
@@ -198,7 +198,7 @@ def double_vjp_tangent(op_cls, params, inputs, tangents):
     passes would run on the whole batch.
     """
     from .backward import run_backward  # backward sits above the op families
-    if any(not isinstance(level, ForwardLevel) for level in state.transforms):
+    if any(not isinstance(level, ForwardLevel) for level in state.flags.transforms):
         raise NotImplementedError(
             f"jvp: op '{op_cls.name}' has no forward-mode rule (jvp method), and its "
             f"double-VJP fallback does not run under vmap; give the op a jvp rule")
@@ -244,6 +244,6 @@ def fresh_leaf_like(value):
 
 
 def forward_levels():
-    return [level for level in state.transforms if isinstance(level, ForwardLevel)]
+    return [level for level in state.flags.transforms if isinstance(level, ForwardLevel)]
 
 

@@ -197,7 +197,7 @@ class Function:
         """
         if cls._op_class is None:
             raise TypeError("call apply on a subclass of Function, not on Function itself")
-        enabled = state.enabled
+        enabled = state.flags.enabled
         needs = tuple(enabled and isinstance(value, Tensor) and value._requires_grad
                       for value in args)
         out = apply(cls._op_class, args, {"needs_input_grad": needs})

@@ -51,7 +51,7 @@ def _stand_in(value, role, outer):
         if value.data.dtype.kind != "f":
             raise TypeError(f"{role} has dtype {value.dtype}; only floating-point arguments "
                             f"can be differentiated")
-        if state.transforms or (outer and value._requires_grad):
+        if state.flags.transforms or (outer and value._requires_grad):
             # an identity node at the active levels: tangents and batching pass through
             # it, and gradients taken here stop at it
             return fresh_leaf_like(value)
@@ -147,7 +147,7 @@ def _pack(values, single):
 
 def _trace(f, args, kwargs, positions, name, has_aux=False):
     """Call ``f`` with stand-ins at ``positions``; returns what the transforms need."""
-    outer = state.enabled
+    outer = state.flags.enabled
     with enable_grad():
         tracked = list(args)
         mapped = bool(batch_levels())

@@ -44,7 +44,7 @@ state = _ThreadState()
 
 def is_grad_enabled():
     """True when ops record a graph for backward in this thread."""
-    return state.enabled
+    return state.flags.enabled
 
 
 class _GradModeContext:
@@ -53,12 +53,13 @@ class _GradModeContext:
     mode = True
 
     def __enter__(self):
-        self._previous = state.enabled
-        state.enabled = self.mode
+        flags = self._flags = state.flags
+        self._previous = flags.enabled
+        flags.enabled = self.mode
         return self
 
     def __exit__(self, *exc_info):
-        state.enabled = self._previous
+        self._flags.enabled = self._previous
         return False
 
     def __call__(self, func):

@@ -74,7 +74,7 @@ def run_hooks(tensor, grad):
         result = hook(argument)
         if result is not None:
             grad = _replacement(result, tensor, hook, in_graph)
-    if state.anomaly:
+    if state.flags.anomaly:
         check_hook_result(tensor, grad)
     return grad
 

@@ -33,7 +33,7 @@ READ_ONLY_MESSAGE = (
 
 def check_allowed(tensor, what, value=None):
     """Raise RuntimeError if ``what`` may not change ``tensor`` in place right now."""
-    if not state.enabled:
+    if not state.flags.enabled:
         return
     if tensor._requires_grad:
         if tensor._op is None:
@@ -186,7 +186,7 @@ def _modified_error(op, role, tensor):
 def _augmented(name, method, out_of_place):
     """``x op= y``: in place when no graph is involved, otherwise the out-of-place op."""
     def operator(self, other):
-        if state.enabled and (self._requires_grad
+        if state.flags.enabled and (self._requires_grad
                               or (isinstance(other, Tensor) and other._requires_grad)):
             if self._requires_grad and self._op is None:
                 check_allowed(self, f"{name} (augmented assignment)")

@@ -1,7 +1,7 @@
 """The stack of active function transforms (``jvp`` and ``vmap`` levels), JAX-style.
 
 While a transform runs its function, its level sits on the thread-local stack
-``state.transforms`` (outermost first). ``apply`` checks that stack once: when it is
+``state.flags.transforms`` (outermost first). ``apply`` checks that stack once: when it is
 not empty, the innermost level that *owns* one of the op's inputs (a forward level: the
 input has a tangent there; a batching level: the input is one of its BatchedTensors)
 processes the op, with the stack lowered to the levels outside it. Whatever that level
@@ -35,45 +35,45 @@ class Level:
 
 
 def dispatch(op_cls, inputs, params):
-    stack = state.transforms
+    stack = state.flags.transforms
     for depth in range(len(stack) - 1, -1, -1):
         level = stack[depth]
         for value in inputs:
             if level.owns(value):
-                state.transforms = stack[:depth]
+                state.flags.transforms = stack[:depth]
                 try:
                     return level.process(op_cls, inputs, params)
                 finally:
-                    state.transforms = stack
-    state.transforms = ()
+                    state.flags.transforms = stack
+    state.flags.transforms = ()
     try:
         return apply(op_cls, inputs, params)
     finally:
-        state.transforms = stack
+        state.flags.transforms = stack
 
 
 @contextlib.contextmanager
 def pushed(level):
     """Make ``level`` the innermost active transform for the block."""
-    outer = state.transforms
-    state.transforms = outer + (level,)
+    outer = state.flags.transforms
+    state.flags.transforms = outer + (level,)
     try:
         yield level
     finally:
-        state.transforms = outer
+        state.flags.transforms = outer
 
 
 @contextlib.contextmanager
 def lowered_to(depth):
     """Run the block with only the ``depth`` outermost levels active."""
-    stack = state.transforms
-    state.transforms = stack[:depth]
+    stack = state.flags.transforms
+    state.flags.transforms = stack[:depth]
     try:
         yield
     finally:
-        state.transforms = stack
+        state.flags.transforms = stack
 
 
 def active_levels():
-    return state.transforms
+    return state.flags.transforms
 

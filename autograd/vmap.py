@@ -196,7 +196,7 @@ class _BroadcastAgainst(Op):
 
 
 def batch_levels():
-    return [level for level in state.transforms if isinstance(level, BatchLevel)]
+    return [level for level in state.flags.transforms if isinstance(level, BatchLevel)]
 
 
 def levels_of(value):
@@ -276,7 +276,7 @@ def rewrap_with_tangents(bottom, like):
     """``rewrap_like(bottom, like)``, and for each jvp running inside vmap that has a tangent
     for ``bottom`` (a gradient from a backward pass underneath the wrappers), that tangent
     filed under the wrapper the jvp sees: ``bottom`` wrapped by the vmaps outside it."""
-    stack = state.transforms
+    stack = state.flags.transforms
     depth_of = {id(level): depth for depth, level in enumerate(stack)}
     outermost_first = list(reversed(levels_of(like)))
     wrappers = [bottom]
