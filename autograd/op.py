@@ -23,6 +23,7 @@ from .grad_mode import state
 from .tensor import Tensor
 
 REGISTRY = {}
+_PUBLIC = {}  # public name or alias -> function, see public_functions
 _EMPTY = {}
 
 
@@ -274,14 +275,11 @@ def _function_for(name, op_cls):
 
 
 def public_functions():
-    """Every public op function by its public names (aliases included)."""
-    found = {}
-    for entry in REGISTRY.values():
-        if entry.public:
-            found[entry.name] = entry.function
-            for alias in entry.aliases:
-                found[alias] = entry.function
-    return found
+    """Every public op function by its public names (aliases included).
+
+    Kept up to date by ``register``: ``ag.exp`` looks its function up here on every
+    access (module ``__getattr__``), so it must not be rebuilt per call."""
+    return _PUBLIC
 
 
 def register(name, *, method=None, numpy=(), operators=(), function=None, aliases=(),
@@ -321,6 +319,9 @@ def register(name, *, method=None, numpy=(), operators=(), function=None, aliase
                         method=method_names[0] if method_names else None,
                         methods=method_names, **hints)
         REGISTRY[name] = entry
+        if public:
+            for public_name in (name,) + tuple(aliases):
+                _PUBLIC[public_name] = public_function
         for method_name in method_names:
             setattr(Tensor, method_name, public_function)
         for dunder in operators:

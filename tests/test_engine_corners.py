@@ -217,3 +217,15 @@ def test_a_gradient_never_shares_memory_with_the_seed():
     seed = np.full(3, 2.0)
     (a + 0.0).backward(seed)
     assert not np.shares_memory(a.grad.data, seed)
+
+
+@pytest.mark.parametrize("inner, outer", [(7, 3), (3, 7)], ids=["long rows", "long columns"])
+def test_batched_outer_product_gradients_in_either_loop_order(inner, outer):
+    # (B, 1, k) @ (B, k, n): the VJP forms outer products and picks its loop order by
+    # which of k and n is longer; both orders must give the same, checked gradients
+    from autograd.testing import gradcheck, gradgradcheck
+    rng = np.random.default_rng(inner)
+    a = rng.standard_normal((4, 1, inner))
+    b = rng.standard_normal((4, inner, outer))
+    assert gradcheck(lambda x, y: x @ y, a, b)
+    assert gradgradcheck(lambda x, y: x @ y, a, b)

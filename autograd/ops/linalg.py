@@ -109,8 +109,14 @@ class MatMul(Op):
                     grad_b = rows.swapaxes(-1, -2) @ g.reshape(-1, g.shape[-1])
                 elif a.shape[-2] == 1:
                     # outer products (one row per matrix: per-example gradients under
-                    # vmap): broadcasting beats a batched matmul with an inner size of 1
-                    grad_b = a.swapaxes(-1, -2) * g
+                    # vmap): broadcasting beats a batched matmul with an inner size of 1,
+                    # and its innermost loop should run over the longer of the two vectors
+                    # (784 pixels, not 32 hidden units); the result is then a transposed
+                    # view, which is the layout a Linear weight's gradient (W.T) wants
+                    if g.shape[-1] >= a.shape[-1]:
+                        grad_b = a.swapaxes(-1, -2) * g
+                    else:
+                        grad_b = (g.swapaxes(-1, -2) * a).swapaxes(-1, -2)
                 else:
                     grad_b = a.swapaxes(-1, -2) @ g
         return grad_a, grad_b
