@@ -21,8 +21,9 @@ class _ConvTranspose(Module):
 
     rank = 0
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, output_padding,
-                 groups, bias, dilation, padding_mode, dtype):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 dtype=None):
         super().__init__()
         name = type(self).__name__
         in_channels, out_channels, groups, bias = check_conv_arguments(
@@ -78,12 +79,6 @@ class ConvTranspose1d(_ConvTranspose):
 
     rank = 1
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding,
-                         output_padding, groups, bias, dilation, padding_mode, dtype)
-
     def forward(self, x):
         check_channels(self, x, self.in_channels, "({}, L)")
         check_dtype(self, x, self.weight)
@@ -96,12 +91,6 @@ class ConvTranspose2d(_ConvTranspose):
     W_out), H_out = (H - 1) * stride - 2 * padding + dilation * (kh - 1) + output_padding + 1."""
 
     rank = 2
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding,
-                         output_padding, groups, bias, dilation, padding_mode, dtype)
 
     def forward(self, x):
         shape = input_shape(x)
