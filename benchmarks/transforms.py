@@ -36,13 +36,7 @@ except ImportError:  # the comparison is optional: report ours alone
 
 
 def median_seconds(fn, repeats):
-    fn()  # warm up
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return interleaved_medians({"only": fn}, repeats)["only"]
 
 
 def interleaved_medians(functions, repeats):
