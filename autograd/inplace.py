@@ -75,7 +75,7 @@ def write(tensor, what, value, store):
     except TypeError:
         raise TypeError(f"{what}: cannot store the {_produced_dtype(store, data, value)} "
                         f"result in this {data.dtype} tensor in place") from None
-    except ValueError as err:
+    except ValueError:
         if not data.flags.writeable:
             raise ValueError(READ_ONLY_MESSAGE.format(what=what)) from None
         raise ValueError(f"{what}: a value of shape {np.shape(value)} does not broadcast to "

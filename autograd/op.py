@@ -13,7 +13,7 @@ graph. So a VJP uses only operators, methods and functions that work on both.
 import functools
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import numpy as np
 

@@ -173,7 +173,7 @@ class _PackedQR(Op):
         if rows >= cols:
             return (_qr_grad_tall(q, r, g_q, g_r),)
         # wide: a = [x | y] with x square; R = [u | v], and y = Q v
-        x_r, v = r[..., :, :rows], r[..., :, rows:]
+        x_r = r[..., :, :rows]
         g_u, g_v = g_r[..., :, :rows], g_r[..., :, rows:]
         y = a[..., :, rows:]
         grad_x = _qr_grad_tall(q, x_r, g_q + y @ mT(g_v), g_u)
