@@ -29,26 +29,25 @@ FREED_GRAPH_MESSAGE = (
 def topological_order(roots):
     """Non-leaf nodes reachable from ``roots``, each after all of its inputs.
 
-    Iterative depth-first search, so graph depth is limited by memory, not the
-    interpreter's recursion limit. Raises RuntimeError on a node whose graph was freed.
+    Every recorded op carries a sequence number drawn when it was recorded, after its
+    inputs existed, so ascending sequence is a topological order: one iterative walk
+    collects the nodes (no recursion, so graph depth is limited by memory only) and a
+    sort of integers orders them. Raises RuntimeError on a node whose graph was freed.
     """
-    order, visited = [], set()
-    stack = [(root, False) for root in roots if root._op is not None]
+    found = {}
+    stack = [root for root in roots if root._op is not None]
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        if node._inputs is None:
+        node = stack.pop()
+        inputs = node._inputs
+        if inputs is None:
             raise RuntimeError(FREED_GRAPH_MESSAGE.format(op=node._op.name))
-        stack.append((node, True))
-        for value in node._inputs:
-            if isinstance(value, Tensor) and value._op is not None and id(value) not in visited:
-                stack.append((value, False))
-    return order
+        found[node._op.sequence] = node
+        for value in inputs:
+            if isinstance(value, Tensor):
+                op = value._op
+                if op is not None and op.sequence not in found:
+                    stack.append(value)
+    return [found[sequence] for sequence in sorted(found)]
 
 
 def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs=None):

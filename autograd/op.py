@@ -12,6 +12,7 @@ graph. So a VJP uses only operators, methods and functions that work on both.
 """
 import functools
 import inspect
+import itertools
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -23,6 +24,8 @@ from .grad_mode import state
 from .tensor import Tensor
 
 REGISTRY = {}
+# Drawn by each recorded op: ascending sequence is a topological order of any graph.
+_SEQUENCE = itertools.count(1)
 _PUBLIC = {}  # public name or alias -> function, see public_functions
 _EMPTY = {}
 
@@ -43,7 +46,8 @@ class Op:
     (reshape, transpose, basic indexing): the two then share one version counter, so
     an in-place write through either is seen when backward checks the other.
     ``recorded_at`` is the mutation clock when the op was recorded (see
-    ``autograd.versions``).
+    ``autograd.versions``); ``sequence`` the op's place in recording order (later ops
+    have larger numbers), which backward sorts by.
     """
 
     name = None
@@ -53,6 +57,7 @@ class Op:
     needs_grad = ()
     scope = None
     recorded_at = 0
+    sequence = 0
 
     def forward(self, *inputs, **params):
         raise NotImplementedError
@@ -147,6 +152,7 @@ def apply(op_cls, inputs, params=_EMPTY):
     if recording and op_cls.differentiable and flags.enabled:
         op.needs_grad = tuple(needs)
         op.arrays = tuple(arrays)  # what a plain VJP reads: the arrays as recorded
+        op.sequence = next(_SEQUENCE)
         if flags.scope is not None:
             op.scope = flags.scope
         if versions.clock.now:
