@@ -10,7 +10,7 @@ from autograd.collector import watch
 
 @pytest.fixture
 def small_limit(monkeypatch):
-    """Pause after 50 recorded ops instead of 10,000, with the collector on at the start."""
+    """Pause after 50 recorded ops instead of 1,000, with the collector on at the start."""
     was_enabled = gc.isenabled()
     gc.enable()
     monkeypatch.setattr(watch, "limit", 50)
