@@ -68,7 +68,7 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
         order = _leading_to(order, wanted)
     captured = {}
     leaves = {id(o): o for o in outputs if o._op is None}
-    clock = versions.clock.now
+    clock, anomaly = versions.clock.now, state.flags.anomaly
     with _gc_paused(), set_grad_enabled(create_graph):
         for node in reversed(order):
             grad = grads.pop(id(node), None)
@@ -78,7 +78,7 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                 grad = _arrive(node, grad, wanted, captured, create_graph)
             if node._op.recorded_at != clock:
                 check_versions(node)
-            _pass_back(node, grad, grads, leaves, create_graph, retain_graph)
+            _pass_back(node, grad, grads, leaves, create_graph, retain_graph, anomaly)
         # The loop's references would defeat _sole_owner; and ``order`` would keep every
         # node alive through the first collection after the collector restarts.
         grad = order = None
@@ -150,7 +150,7 @@ def _arrive(node, grad, wanted, captured, create_graph):
     return grad
 
 
-def _pass_back(node, grad, grads, leaves, create_graph, retain_graph):
+def _pass_back(node, grad, grads, leaves, create_graph, retain_graph, anomaly):
     """One step of the sweep: the node's VJP, its results added to its inputs' totals,
     and (unless the graph is retained) the node's links and saved values dropped.
     One function, not three: this runs once per node and a call costs ~0.1 us."""
@@ -160,7 +160,7 @@ def _pass_back(node, grad, grads, leaves, create_graph, retain_graph):
             input_grads = op.vjp(grad, node, *node._inputs)
         else:
             input_grads = op.vjp(grad, node.data, *op.arrays)
-        if state.flags.anomaly:
+        if anomaly:
             check_backward(node, grad, input_grads)
     except Exception as err:
         err.add_note(f"(raised in the backward of op '{op.name}')")
@@ -171,7 +171,8 @@ def _pass_back(node, grad, grads, leaves, create_graph, retain_graph):
         data = value.data
         if input_grad.shape != data.shape:
             input_grad = unbroadcast(input_grad, data.shape)
-        if input_grad.dtype != data.dtype:
+        dtype = input_grad.dtype
+        if dtype is not data.dtype and dtype != data.dtype:  # identity: the common case, cheap
             input_grad = input_grad.astype(data.dtype)
         key = id(value)
         if key in grads:
@@ -182,7 +183,7 @@ def _pass_back(node, grad, grads, leaves, create_graph, retain_graph):
                 leaves[key] = value
     if not retain_graph:
         node._inputs = None
-        op.release()
+        op.__dict__.clear()  # what forward saved and the recorded arrays
 
 
 def _captured_inputs(inputs, wanted, grads, captured):

@@ -12,33 +12,40 @@ training step records a few dozen ops between backward passes and never pauses i
 program that disabled the collector itself keeps it disabled.
 """
 import gc
+import itertools
 import weakref
 
 PAUSE_AFTER = 1_000
 
+# Drawn by every recorded op (``Op.sequence``): an op is recorded after its inputs, so
+# ascending sequence is a topological order of any graph, and the distance between two
+# numbers bounds the ops recorded between them.
+SEQUENCE = itertools.count(1)
+
 
 class RecordingWatch:
-    """How many ops were recorded since the last backward, and whether we paused the
-    collector (``anchor``: a weak reference to the op result recorded at the pause)."""
+    """When to pause the collector, and whether we paused it. ``deadline``: the sequence
+    number past which recording pauses it (``limit`` ops after the last backward);
+    ``anchor``: a weak reference to the op result recorded at the pause."""
 
-    __slots__ = ("recorded", "limit", "anchor")
+    __slots__ = ("limit", "deadline", "anchor")
 
     def __init__(self, limit=PAUSE_AFTER):
-        self.recorded = 0
         self.limit = limit
+        self.deadline = limit
         self.anchor = None
 
     def pause(self, node):
-        """Called by ``apply`` when ``recorded`` passes ``limit``."""
+        """Called by ``apply`` when an op's sequence number passes ``deadline``."""
         if self.anchor is None and gc.isenabled():
             gc.disable()
             self.anchor = weakref.ref(node, self._graph_dropped)
-        else:
-            self.recorded = 0  # the collector is off already: look again after as many ops
+        else:  # the collector is off already: look again after as many ops
+            self.deadline = next(SEQUENCE) + self.limit
 
     def resume(self):
         """A backward consumed the graph: count afresh and restart the collector we paused."""
-        self.recorded = 0
+        self.deadline = next(SEQUENCE) + self.limit
         if self.anchor is not None:
             self.anchor = None
             gc.enable()

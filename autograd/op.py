@@ -12,20 +12,17 @@ graph. So a VJP uses only operators, methods and functions that work on both.
 """
 import functools
 import inspect
-import itertools
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
 
 from . import versions
-from .collector import watch
+from .collector import SEQUENCE, watch
 from .grad_mode import state
 from .tensor import Tensor
 
 REGISTRY = {}
-# Drawn by each recorded op: ascending sequence is a topological order of any graph.
-_SEQUENCE = itertools.count(1)
 _PUBLIC = {}  # public name or alias -> function, see public_functions
 _EMPTY = {}
 
@@ -64,10 +61,6 @@ class Op:
 
     def vjp(self, grad, out, *inputs):
         raise NotImplementedError(f"op '{self.name}' has no gradient")
-
-    def release(self):
-        """Drop what forward saved, once backward no longer needs it."""
-        self.__dict__.clear()
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -141,7 +134,7 @@ def apply(op_cls, inputs, params=_EMPTY):
             needs.append(False)
     op = op_cls()
     try:
-        out = op.forward(*arrays, **params)
+        out = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except ValueError as err:
         named = _named_broadcast_error(op_cls.name, arrays, err)
         if named is None:
@@ -151,8 +144,8 @@ def apply(op_cls, inputs, params=_EMPTY):
         out = np.asarray(out)
     if recording and op_cls.differentiable and flags.enabled:
         op.needs_grad = tuple(needs)
-        op.arrays = tuple(arrays)  # what a plain VJP reads: the arrays as recorded
-        op.sequence = next(_SEQUENCE)
+        op.arrays = arrays  # what a plain VJP reads: the arrays as recorded
+        sequence = op.sequence = next(SEQUENCE)
         if flags.scope is not None:
             op.scope = flags.scope
         if versions.clock.now:
@@ -160,8 +153,7 @@ def apply(op_cls, inputs, params=_EMPTY):
         if flags.anomaly:
             _anomaly_hooks.on_forward(op, out, inputs)
         result = Tensor._node(out, op, tuple(inputs))
-        watch.recorded += 1
-        if watch.recorded > watch.limit:
+        if sequence > watch.deadline:
             watch.pause(result)
     else:
         result = Tensor._constant(out)
