@@ -8,7 +8,9 @@ Run by hand:  python benchmarks/op_overhead.py [--repeats 7]
 3. Large arrays (1,000,000 float64): each op forward+backward against the same NumPy
    computation written by hand (forward + its derivative), to show the engine adds
    nothing on big data (target ratio <= 1.2).
-Medians over repeats; every ratio comes from the same run.
+Medians over repeats. Sections 1 and 2 time autograd and PyTorch in alternation (the
+order flips every round) and report the median of the per-round ratios: on a shared
+machine whose speed drifts by 10-20% from minute to minute, only a paired ratio holds.
 """
 import argparse
 import statistics
@@ -37,6 +39,21 @@ def median_seconds(fn, repeats):
         samples.append(time.perf_counter() - start)
     del result
     return statistics.median(samples)
+
+
+def paired_seconds(first, second, rounds):
+    """Median times of ``first()`` and ``second()`` run in alternation, and the median of
+    their per-round ratios (first / second)."""
+    first(), second()  # warm up
+    times = ([], [])
+    for round_index in range(rounds):
+        order = (0, 1) if round_index % 2 else (1, 0)
+        for which in order:
+            start = time.perf_counter()
+            (first, second)[which]()
+            times[which].append(time.perf_counter() - start)
+    ratio = statistics.median(a / b for a, b in zip(*times))
+    return statistics.median(times[0]), statistics.median(times[1]), ratio
 
 
 def small_chain_ours(length):
@@ -128,24 +145,30 @@ def main():
 
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else ", torch absent"))
     n = args.small_length
-    ours = median_seconds(small_chain_ours(n), args.repeats) / n * 1e6
     numpy_fwd = median_seconds(small_chain_numpy(n), args.repeats) / n * 1e6
     print(f"\n1. small elementwise ops, shape (8,), chain of {n}: median us per op (forward+backward)")
-    print(f"   autograd          {ours:8.2f}")
-    print(f"   numpy forward     {numpy_fwd:8.2f}   (no backward: the floor)")
     if torch:
-        theirs = median_seconds(small_chain_torch(n), args.repeats) / n * 1e6
-        print(f"   pytorch           {theirs:8.2f}")
-        print(f"   ratio autograd / pytorch = {ours / theirs:.2f}")
+        ours, theirs, ratio = paired_seconds(small_chain_ours(n), small_chain_torch(n),
+                                             args.repeats)
+        print(f"   autograd          {ours / n * 1e6:8.2f}")
+        print(f"   numpy forward     {numpy_fwd:8.2f}   (no backward: the floor)")
+        print(f"   pytorch           {theirs / n * 1e6:8.2f}")
+        print(f"   ratio autograd / pytorch = {ratio:.2f}   (median of per-round ratios)")
+    else:
+        ours = median_seconds(small_chain_ours(n), args.repeats) / n * 1e6
+        print(f"   autograd          {ours:8.2f}")
+        print(f"   numpy forward     {numpy_fwd:8.2f}   (no backward: the floor)")
 
     n = args.long_length
-    ours = median_seconds(long_chain_ours(n), max(3, args.repeats // 2)) / n * 1e6
     print(f"\n2. {n:,}-op chain: median us per op (forward+backward)")
-    print(f"   autograd          {ours:8.2f}")
+    rounds = max(3, args.repeats // 2)
     if torch:
-        theirs = median_seconds(long_chain_torch(n), max(3, args.repeats // 2)) / n * 1e6
-        print(f"   pytorch           {theirs:8.2f}")
-        print(f"   ratio autograd / pytorch = {ours / theirs:.2f}")
+        ours, theirs, ratio = paired_seconds(long_chain_ours(n), long_chain_torch(n), rounds)
+        print(f"   autograd          {ours / n * 1e6:8.2f}")
+        print(f"   pytorch           {theirs / n * 1e6:8.2f}")
+        print(f"   ratio autograd / pytorch = {ratio:.2f}   (median of per-round ratios)")
+    else:
+        print(f"   autograd          {median_seconds(long_chain_ours(n), rounds) / n * 1e6:8.2f}")
 
     print("\n3. large arrays (1e6 float64), forward+backward, median ms")
     print(f"   {'op':10s} {'autograd':>10s} {'numpy':>10s} {'ratio':>7s}")
