@@ -20,12 +20,12 @@ from .grad_mode import state
 from .batching import (batch_elementwise, batch_leading, batch_loop, batch_merged,
                        batch_reduction, logical_shape, materialized, with_rank)
 from .forward_mode import linear_jvp, multilinear_jvp, symmetric_jvp, tangent_sum
-from .inplace import bump_version
+from .inplace import bump_version, bump_versions
 from .backward import topological_order
 from .op import REGISTRY, Op, OpEntry, apply, functions, register, value_of
 
 __all__ = ["Op", "OpEntry", "REGISTRY", "register", "apply", "value_of", "functions",
-           "bump_version", "name_scope", "current_scope", "topological_order",
+           "bump_version", "bump_versions", "name_scope", "current_scope", "topological_order",
            "linear_jvp", "multilinear_jvp", "symmetric_jvp", "tangent_sum",
            "batch_elementwise", "batch_leading", "batch_loop", "batch_merged", "batch_reduction",
            "logical_shape", "materialized", "with_rank"]

@@ -58,6 +58,11 @@ def bump_version(tensor, what):
     versions.bump(tensor, what)
 
 
+def bump_versions(tensors, what):
+    """``bump_version`` for each of ``tensors`` in one call (an optimizer's whole group)."""
+    versions.bump_all(tensors, what)
+
+
 def write(tensor, what, value, store):
     """Check, run ``store(array, value)`` on the tensor's own array, and bump its version.
 

@@ -55,6 +55,19 @@ def bump(tensor, what):
     counter.by = what
 
 
+def bump_all(tensors, what):
+    """``bump`` for each of ``tensors``, all at one clock tick (an optimizer's step)."""
+    clock.now += 1
+    now = clock.now
+    for tensor in tensors:
+        counter = tensor._counter
+        if counter is None:
+            counter = tensor._counter = VersionCounter()
+        counter.version += 1
+        counter.clock = now
+        counter.by = what
+
+
 def changed_since(tensor, when):
     """True when ``tensor`` was changed in place after clock time ``when``."""
     counter = tensor._counter

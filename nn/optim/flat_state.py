@@ -112,15 +112,16 @@ class FlatSegment:
     def fresh(self):
         return self.layout.fresh
 
-    def take_grads(self, flat_grads, in_place):
-        """Point ``grad`` at this step's gradients: the parameter's own array, read-only,
-        when ``in_place`` allows and the segment is direct, else a gathered copy."""
+    def take_grads(self, grads, in_place):
+        """Point ``grad`` at this step's gradients (``grads``: every parameter's, in
+        layout order, any shape): the parameter's own array, flat and read-only, when
+        ``in_place`` allows and the segment is direct, else a gathered copy."""
         if in_place and self.direct:
-            grad = flat_grads[self.positions[0]].view()
+            grad = grads[self.positions[0]].reshape(-1)  # a new array object: view or copy
             grad.flags.writeable = False
             self.grad = grad
         else:
-            np.concatenate([flat_grads[position] for position in self.positions],
+            np.concatenate([grads[position] for position in self.positions], axis=None,
                            out=self.gathered)
             self.grad = self.gathered
 

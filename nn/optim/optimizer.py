@@ -16,7 +16,7 @@ from collections import defaultdict
 import numpy as np
 
 from autograd import Tensor, enable_grad, no_grad
-from autograd.extend import bump_version
+from autograd.extend import bump_version, bump_versions
 
 from .flat_state import build_layout
 
@@ -167,7 +167,8 @@ class Optimizer:
         state, grads = self.state, []
         for position, param in enumerate(params):
             grad, data = param.grad.data, param.data
-            if grad.dtype != data.dtype or grad.shape != data.shape:
+            if grad.dtype is not data.dtype and grad.dtype != data.dtype \
+                    or grad.shape != data.shape:
                 return False
             if valid:
                 entry = state[param]
@@ -178,7 +179,7 @@ class Optimizer:
                     for name, view in zip(names, param_views[position]):
                         if entry.get(name) is not view:
                             valid = False
-            grads.append(grad.reshape(-1))
+            grads.append(grad)
         if not valid:
             layout = build_layout(params, [state[param] for param in params], names,
                                   counts_steps)
@@ -187,18 +188,13 @@ class Optimizer:
                 return False
         layout.step += 1
         in_place = self._fused_update_leaves_grad(hyper)
-        step_name = f"{type(self).__name__}.step"
         for segment in layout.segments:
             segment.take_grads(grads, in_place)
             decay = self._fused_update(segment, **hyper)
             # Subtracted segment by segment, while its deltas are still in cache.
             for position, delta in zip(segment.positions, segment.deltas):
-                param = params[position]
-                data = _writable_data(param)
-                if decay is not None:
-                    data *= decay
-                data -= delta
-                bump_version(param, step_name)
+                _subtract_in_place(params[position], delta, decay)
+        bump_versions(params, f"{type(self).__name__}.step")
         layout.fresh = False
         if counts_steps:
             for param in params:
@@ -321,6 +317,22 @@ def _fuses(cls):
         fuses = _FUSES[cls] = (owner("_fused_update") is not Optimizer
                                and owner("_fused_update") is owner("_update"))
     return fuses
+
+
+def _subtract_in_place(param, delta, decay):
+    """param.data = param.data * decay - delta, in place (decay None: no factor)."""
+    data = param.data
+    try:
+        if decay is not None:
+            data *= decay
+        data -= delta
+    except ValueError:  # a read-only array (a broadcast or memory-mapped one): own a copy
+        if data.flags.writeable:
+            raise
+        data = _writable_data(param)
+        if decay is not None:
+            data *= decay
+        data -= delta
 
 
 def _writable_data(param):
