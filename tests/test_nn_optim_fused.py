@@ -241,3 +241,27 @@ def test_a_subclass_with_its_own_update_rule_is_not_bypassed():
     param.grad = Tensor(np.array([0.5, -3.0]))
     SignSGD([param], lr=0.1).step()
     np.testing.assert_allclose(param.data, [0.9, -1.9])
+
+
+@pytest.mark.parametrize("foreach", [None, False])
+def test_a_step_marks_every_parameter_changed_so_a_stale_graph_raises(foreach):
+    params = [Parameter(array) for array in initial_arrays()]
+    opt = optim.Adam(params, lr=0.01, foreach=foreach)
+    loss = sum((p * p).sum() for p in params)
+    loss.backward(retain_graph=True)
+    opt.step()
+    with pytest.raises(RuntimeError, match="Adam.step"):
+        loss.backward()
+
+
+def test_read_only_parameter_arrays_are_replaced_by_updated_copies():
+    frozen = np.arange(6.0).reshape(2, 3)
+    frozen.flags.writeable = False
+    param = Parameter(np.broadcast_to(np.ones(3), (2, 3)))  # a read-only view
+    param.data = frozen
+    opt = optim.SGD([param], lr=0.5)
+    param.grad = Tensor(np.ones((2, 3)))
+    opt.step()
+    np.testing.assert_array_equal(param.data, np.arange(6.0).reshape(2, 3) - 0.5)
+    np.testing.assert_array_equal(frozen, np.arange(6.0).reshape(2, 3))
+    assert param.data.flags.writeable
