@@ -32,7 +32,8 @@ class Sum(Op):
         x = np.asarray(x)
         normalize_axes(axis, x.ndim, "sum")
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        # The method: np.sum's Python-level dispatch costs more than the sum of a small array.
+        return x.sum(axis=axis, keepdims=keepdims)
 
     jvp = linear_jvp
 
@@ -55,7 +56,7 @@ class Mean(Op):
         axes = normalize_axes(axis, x.ndim, "mean")
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         self.count = int(np.prod([x.shape[a] for a in axes])) if axes else 1
-        return np.mean(x, axis=axis, keepdims=keepdims)
+        return x.mean(axis=axis, keepdims=keepdims)
 
     jvp = linear_jvp
 
@@ -321,12 +322,12 @@ class LogSumExp(Op):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         shift = np.max(x, axis=axes, keepdims=True)
         if np.all(np.isfinite(shift)):
-            out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+            out = np.log(np.exp(x - shift).sum(axis=axes, keepdims=True)) + shift
         else:
             # a slice of all -inf (or with +inf) is not shifted; log(0) = -inf is its answer
             shift = np.where(np.isfinite(shift), shift, 0)
             with np.errstate(divide="ignore", invalid="ignore"):
-                out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+                out = np.log(np.exp(x - shift).sum(axis=axes, keepdims=True)) + shift
         return out if keepdims else out.reshape([n for a, n in enumerate(x.shape) if a not in axes])
 
     def jvp(self, tangents, out, x):

@@ -41,7 +41,7 @@ class Softmax(Op):
         self.axis = axis
         exps = x - np.max(x, axis=axis, keepdims=True)
         np.exp(exps, out=exps)
-        exps /= np.sum(exps, axis=axis, keepdims=True)
+        exps /= exps.sum(axis=axis, keepdims=True)
         return exps
 
     def jvp(self, tangents, out, x):
@@ -64,7 +64,7 @@ class LogSoftmax(Op):
         normalize_axes(axis, x.ndim, "log_softmax")
         self.axis = axis
         shifted = x - np.max(x, axis=axis, keepdims=True)
-        shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         return shifted
 
     def jvp(self, tangents, out, x):
