@@ -87,8 +87,9 @@ class Linear(Module):
         parameters = self._parameters  # read once: this runs every step
         weight = parameters["weight"]
         # The usual input (an array or Tensor of the parameters' dtype and width) costs
-        # two attribute reads; every other goes through the checks that explain.
-        if getattr(x, "dtype", None) != weight.dtype or x.shape[-1:] != (self.in_features,):
+        # two attribute reads; every other goes through the checks that explain. "is",
+        # as NumPy finds None (a list's dtype here) equal to float64.
+        if getattr(x, "dtype", None) is not weight.dtype or x.shape[-1:] != (self.in_features,):
             self._check_input(x, weight)
         return apply(LinearOp, (x, weight, parameters["bias"]))
 
