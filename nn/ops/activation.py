@@ -55,7 +55,9 @@ class LeakyRelu(Op):
             x = np.asarray(x)
         # A Python float, so that a NumPy float64 slope cannot promote float32 data.
         negative_slope = self.negative_slope = float(negative_slope)
-        if 0.0 <= negative_slope <= 1.0:  # max(x, a x) is the same function for 0 <= a <= 1
+        # max(x, a x) is the same function for 0 < a <= 1 (a = 0 would turn inf into
+        # max(inf, inf * 0) = nan)
+        if 0.0 < negative_slope <= 1.0:
             return np.maximum(x, x * negative_slope)
         return np.where(x > 0, x, x * negative_slope)
 
