@@ -80,7 +80,7 @@ class _BatchNorm(Module):
         factor, training = self.momentum, self.training
         if training and self.track_running_stats:
             batches = buffers["num_batches_tracked"].data
-            batches += 1
+            batches[()] += 1  # as a scalar: a ufunc on a 0-d array costs ten times more
             if factor is None:
                 factor = 1.0 / float(batches)
         elif factor is None:
