@@ -70,6 +70,15 @@ def test_batch_norm_rows_match_torch_and_the_channel_view(batch, affine, trainin
             np.testing.assert_allclose(ours, other, rtol=tolerance, atol=tolerance)
 
 
+@pytest.mark.parametrize("shape", [(6, 2), (6, 2, 3)])
+def test_batch_norm_of_integers_is_that_of_their_float64_values(shape):
+    x = np.arange(np.prod(shape)).reshape(shape) ** 2
+    ours = F.batch_norm(x, None, None, training=True)
+    assert ours.dtype == np.float64
+    np.testing.assert_allclose(ours, F.batch_norm(x.astype(np.float64), None, None,
+                                                  training=True), rtol=1e-12)
+
+
 def test_batch_norm_rows_keep_second_derivatives():
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((6, 4)), requires_grad=True)

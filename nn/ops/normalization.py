@@ -55,6 +55,13 @@ def _check_per_channel(channels, weight, bias, running_mean, running_var):
                              f"input with {channels} channels, got {np.shape(value)}")
 
 
+def _floating(x):
+    """x as an array of floats: integers become float64, as their mean would (and the
+    per-channel sums below take the input's dtype)."""
+    x = np.asarray(x)
+    return x if x.dtype.kind in "fc" else x.astype(np.float64)
+
+
 @functools.lru_cache(maxsize=16)
 def _filled(count, dtype, value):
     vector = np.full(count, value, dtype)
@@ -140,8 +147,8 @@ class BatchNorm(Op):
 
     def forward(self, x, weight=None, bias=None, *, running_mean=None, running_var=None,
                 training=True, momentum=0.1, eps=1e-5):
-        if type(x) is not np.ndarray:
-            x = np.asarray(x)
+        if type(x) is not np.ndarray or x.dtype.kind != "f":
+            x = _floating(x)
         if x.ndim < 2:
             raise ValueError(f"batch_norm: expected an input of shape (N, C, *), "
                              f"got shape {x.shape}")
