@@ -89,7 +89,7 @@ class Linear(Op):
 
 def _product(a, b, macs):
     """a @ b, on the free cores when large. Small products (every one of an MLP step)
-    skip the ``with``: entering a context costs more than a (10, 32) product."""
+    skip the ``with``: about 1 us each, a third of a (10, 32) @ (32, 10) product."""
     if macs < LARGE_GEMM_MACS:
         return a @ b
     with gemm_threads(macs):
