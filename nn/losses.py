@@ -210,8 +210,11 @@ def _class_labels(name, target, input, batch_shape, classes, ignore_index):
             f"{name}: input of shape {input.shape} needs class labels of shape {batch_shape}, "
             f"but target has shape {labels.shape} (mismatched batch sizes?)")
     flat = labels.reshape(-1).astype(np.int64, copy=False)
-    if flat.size and 0 <= flat.min() and flat.max() < classes and not 0 <= ignore_index < classes:
-        return flat, None   # the common case, checked in two passes: every label counts
+    # The common case, checked in two passes (ufunc reductions: ndarray.min and .max
+    # add a Python wrapper each): every label counts.
+    if (flat.size and 0 <= np.minimum.reduce(flat) and np.maximum.reduce(flat) < classes
+            and not 0 <= ignore_index < classes):
+        return flat, None
     counted = flat != ignore_index
     bad = counted & ((flat < 0) | (flat >= classes))
     if bad.any():

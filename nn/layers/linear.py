@@ -4,10 +4,11 @@ import math
 import numpy as np
 
 from autograd import get_default_dtype
+from autograd.extend import apply
 
-from .. import functional as F
 from .. import init
 from ..module import Module
+from ..ops.linear import Linear as LinearOp
 from ..parameter import Parameter
 from ..validation import boolean, positive_int
 
@@ -83,6 +84,16 @@ class Linear(Module):
         reset_affine(self.weight, self.bias)
 
     def forward(self, x):
+        parameters = self._parameters  # read once: this runs every step
+        weight = parameters["weight"]
+        # The usual input (an array or Tensor of the parameters' dtype and width) costs
+        # two attribute reads; every other goes through the checks that explain. "is",
+        # as NumPy finds None (a list's dtype here) equal to float64.
+        if getattr(x, "dtype", None) is not weight.dtype or x.shape[-1:] != (self.in_features,):
+            self._check_input(x, weight)
+        return apply(LinearOp, (x, weight, parameters["bias"]))
+
+    def _check_input(self, x, weight):
         shape = input_shape(x)
         if not shape or shape[-1] != self.in_features:
             description = f"last dimension {self.in_features}"
@@ -90,11 +101,7 @@ class Linear(Module):
                 description += (f" (images of shape {shape[1:]}? flatten them first: "
                                 f"nn.Flatten() before this layer, or x.reshape(len(x), -1))")
             check_size(self, x, -1, self.in_features, description)
-        parameters = self._parameters  # read once: this runs every step
-        weight = parameters["weight"]
-        if getattr(x, "dtype", None) != weight.dtype:
-            check_dtype(self, x, weight)
-        return F.linear(x, weight, parameters["bias"])
+        check_dtype(self, x, weight)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -2,10 +2,12 @@
 import numpy as np
 
 from autograd import Tensor, get_default_dtype
+from autograd.extend import apply
 
 from .. import functional as F
 from .. import init
 from ..module import Module
+from ..ops.normalization import BatchNorm as BatchNormOp
 from ..parameter import Parameter
 from ..validation import boolean, non_negative_float, positive_int, probability
 from .linear import check_size, input_shape
@@ -70,21 +72,27 @@ class _BatchNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, x):
-        shape = input_shape(x)
+        shape = x.shape if isinstance(x, Tensor) else input_shape(x)
         if len(shape) not in self.ranks or shape[1] != self.num_features:
             self._reject(x, shape)
-        buffers = self._buffers  # read once: this runs every step
+        buffers, parameters = self._buffers, self._parameters  # read once: this runs every step
         running_mean, running_var = buffers["running_mean"], buffers["running_var"]
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
+        factor, training = self.momentum, self.training
+        if training and self.track_running_stats:
             batches = buffers["num_batches_tracked"].data
-            batches += 1
-            if self.momentum is None:
+            batches[()] += 1  # as a scalar: a ufunc on a 0-d array costs ten times more
+            if factor is None:
                 factor = 1.0 / float(batches)
-        track = not self.training or self.track_running_stats
-        return F.batch_norm(x, running_mean if track else None, running_var if track else None,
-                            self._parameters["weight"], self._parameters["bias"],
-                            self.training or running_mean is None, factor, self.eps)
+        elif factor is None:
+            factor = 0.0
+        if not training or self.track_running_stats:  # the op updates them in place
+            running_mean = None if running_mean is None else running_mean.data
+            running_var = None if running_var is None else running_var.data
+        else:
+            running_mean = running_var = None
+        return apply(BatchNormOp, (x, parameters["weight"], parameters["bias"]), {
+            "running_mean": running_mean, "running_var": running_var,
+            "training": training or running_mean is None, "momentum": factor, "eps": self.eps})
 
     def _reject(self, x, shape):
         if len(shape) not in self.ranks:

@@ -51,10 +51,13 @@ class LeakyRelu(Op):
     """x where x > 0, else negative_slope * x. At 0 the gradient is negative_slope (PyTorch)."""
 
     def forward(self, x, *, negative_slope=0.01):
-        x = np.asarray(x)
+        if type(x) is not np.ndarray:
+            x = np.asarray(x)
         # A Python float, so that a NumPy float64 slope cannot promote float32 data.
         negative_slope = self.negative_slope = float(negative_slope)
-        if 0.0 <= negative_slope <= 1.0:  # max(x, a x) is the same function for 0 <= a <= 1
+        # max(x, a x) is the same function for 0 < a <= 1 (a = 0 would turn inf into
+        # max(inf, inf * 0) = nan)
+        if 0.0 < negative_slope <= 1.0:
             return np.maximum(x, x * negative_slope)
         return np.where(x > 0, x, x * negative_slope)
 
@@ -68,11 +71,13 @@ class LeakyRelu(Op):
 
 
 def _leaky_relu_slope(x, negative_slope):
-    """leaky_relu'(x): exactly 1 where x > 0 and negative_slope elsewhere. Built as
-    (x <= 0) * slope + (x > 0), which is exact and twice as fast as np.where on the
-    random masks that activations give."""
-    slope = np.multiply(x <= 0, negative_slope, dtype=x.dtype)
-    slope += x > 0
+    """leaky_relu'(x): exactly 1 where x > 0 and negative_slope elsewhere, without
+    np.where, which is several times slower on the random masks that activations give."""
+    positive = x > 0
+    slope = positive.astype(x.dtype)
+    if 0.0 <= negative_slope <= 1.0:  # max(0, a) = a and max(1, a) = 1: one pass
+        return np.maximum(slope, negative_slope)
+    slope += np.multiply(~positive, negative_slope, dtype=x.dtype)
     return slope
 
 

@@ -166,7 +166,10 @@ class SoftmaxCrossEntropyLabels(Op):
         softmax /= total
         picked = np.arange(len(labels)), labels
         rows = np.log(total[:, 0]) - shifted[picked]
-        self.softmax, self.picked = softmax, picked
+        # The forward needs no softmax: it becomes d rows / d logits in place, which
+        # leaves the VJP a single product.
+        softmax[picked] -= 1
+        self.softmax_minus_one_hot = softmax
         self.reduction, self.scale = reduction, scale
         if reduction == "none":
             return rows * scale if scale != 1.0 else rows
@@ -209,9 +212,7 @@ class SoftmaxCrossEntropyLabels(Op):
             # Under create_graph the softmax must be a differentiable function of logits.
             one_hot = np.eye(logits.shape[-1], dtype=logits.dtype)[value_of(labels)]
             return g * (exp(_log_softmax_last(logits)) - one_hot), None
-        grad = self.softmax.copy()
-        grad[self.picked] -= 1
-        return g * grad, None
+        return g * self.softmax_minus_one_hot, None
 
 
 @register("binary_cross_entropy",
