@@ -165,9 +165,14 @@ def _pass_back(node, grad, grads, leaves, create_graph, retain_graph, anomaly):
     except Exception as err:
         err.add_note(f"(raised in the backward of op '{op.name}')")
         raise
-    for value, needs, input_grad in zip(node._inputs, op.needs_grad, input_grads):
-        if not needs or input_grad is None:
+    inputs = node._inputs
+    for position, needs in enumerate(op.needs_grad):  # constants skipped before any lookup
+        if not needs:
             continue
+        input_grad = input_grads[position]
+        if input_grad is None:
+            continue
+        value = inputs[position]
         data = value.data
         if input_grad.shape != data.shape:
             input_grad = unbroadcast(input_grad, data.shape)
