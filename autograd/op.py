@@ -44,7 +44,9 @@ class Op:
     an in-place write through either is seen when backward checks the other.
     ``recorded_at`` is the mutation clock when the op was recorded (see
     ``autograd.versions``); ``sequence`` the op's place in recording order (later ops
-    have larger numbers), which backward sorts by.
+    have larger numbers), which backward sorts by. ``scalar_operand_as_array = True``
+    lets the arithmetic operators pass a Python number beside a floating Tensor as a
+    0-d array of its dtype (the same result as NumPy's weak scalars, computed faster).
     """
 
     name = None
@@ -55,6 +57,7 @@ class Op:
     scope = None
     recorded_at = 0
     sequence = 0
+    scalar_operand_as_array = False
 
     def forward(self, *inputs, **params):
         raise NotImplementedError
@@ -353,15 +356,53 @@ def _method_names(method):
 def _install_operator(dunder, op_cls, public):
     if isinstance(dunder, tuple):
         forward_name, reflected_name = dunder
+        if op_cls is not None and op_cls.scalar_operand_as_array:
+            def operator(self, other):
+                if type(other) is float or type(other) is int:
+                    other = _scalar_like(other, self.data.dtype)
+                return apply(op_cls, (self, other))
 
-        def operator(self, other):
-            return apply(op_cls, (self, other))
+            def reflected(self, other):
+                if type(other) is float or type(other) is int:
+                    other = _scalar_like(other, self.data.dtype)
+                return apply(op_cls, (other, self))
+        else:
+            def operator(self, other):
+                return apply(op_cls, (self, other))
 
-        def reflected(self, other):
-            return apply(op_cls, (other, self))
+            def reflected(self, other):
+                return apply(op_cls, (other, self))
         operator.__name__, reflected.__name__ = forward_name, reflected_name
         setattr(Tensor, forward_name, operator)
         setattr(Tensor, reflected_name, reflected)
     else:
         setattr(Tensor, dunder, public)
 
+
+# Read-only 0-d arrays of the Python numbers met in arithmetic, per floating dtype
+# character; cleared when it grows past the limit (a schedule's ever-new learning rates).
+_SCALARS = {}
+_SCALARS_LIMIT = 4096
+
+
+def _scalar_like(value, dtype):
+    """A Python number beside a floating tensor as a 0-d array of the tensor's dtype.
+
+    The result is the one NumPy's weak-scalar rule computes (the number converted to the
+    tensor's dtype), but NumPy multiplies 8 elements by a 0-d array in 0.9 us and by a
+    Python float in 1.5 us, in the forward and again in the VJP. Zero stays a Python
+    number (0.0 == -0.0 would share an entry); so do numbers beside integer tensors
+    (an integer tensor times 1.5 is a floating one).
+    """
+    if dtype.kind != "f" or not value:
+        return value
+    arrays = _SCALARS.get(dtype.char)
+    if arrays is None:
+        arrays = _SCALARS[dtype.char] = {}
+    array = arrays.get(value)
+    if array is None:
+        if len(arrays) >= _SCALARS_LIMIT:
+            arrays.clear()
+        array = arrays[value] = np.array(value, dtype=dtype)
+        array.flags.writeable = False
+    return array

@@ -23,6 +23,7 @@ def _binary(low=-3.0, high=3.0, avoid=(), low2=None, high2=None):
           sample=_binary(), torch=lambda torch, x, y: torch.add(x, y))
 class Add(Op):
     """x + y."""
+    scalar_operand_as_array = True
     vjp_uses_values = False
 
     def forward(self, x, y):
@@ -41,6 +42,7 @@ class Add(Op):
           sample=_binary(), torch=lambda torch, x, y: torch.sub(x, y))
 class Subtract(Op):
     """x - y."""
+    scalar_operand_as_array = True
     vjp_uses_values = False
 
     def forward(self, x, y):
@@ -60,6 +62,8 @@ class Subtract(Op):
           sample=_binary(), torch=lambda torch, x, y: torch.mul(x, y))
 class Multiply(Op):
     """x * y."""
+    scalar_operand_as_array = True
+
     def forward(self, x, y):
         return x * y
 
@@ -77,6 +81,8 @@ class Multiply(Op):
           sample=_binary(low2=0.5, high2=3.0), torch=lambda torch, x, y: torch.div(x, y))
 class Divide(Op):
     """x / y."""
+    scalar_operand_as_array = True
+
     def forward(self, x, y):
         return x / y
 
