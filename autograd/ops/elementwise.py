@@ -278,7 +278,8 @@ class Tanh(Op):
     batch_rule = batch_elementwise
 
     def vjp(self, g, out, x):
-        return (g * (1.0 - out * out),)
+        # g (1 - out^2) as g - (g out) out: no Python-scalar operand (NumPy's slow path)
+        return (g - g * out * out,)
 
 
 @register("sigmoid", method=True, sample=_unary(low=-8.0, high=8.0),
