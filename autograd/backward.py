@@ -7,7 +7,6 @@ checks, freeing the graph, delivering to leaves) is a named helper.
 """
 import gc
 import sys
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -47,7 +46,7 @@ def topological_order(roots):
                 op = value._op
                 if op is not None and op.sequence not in found:
                     stack.append(value)
-    return [found[sequence] for sequence in sorted(found)]
+    return list(map(found.__getitem__, sorted(found)))
 
 
 def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs=None):
@@ -121,21 +120,26 @@ def _seed(output, grad, create_graph):
     return Tensor._constant(seed) if create_graph else seed
 
 
-@contextmanager
-def _gc_paused():
+class _gc_paused:
     """Pause Python's cyclic collector during the sweep: the sweep frees what it drops by
     reference counting alone, but the tuples it allocates would trigger collections that
     each traverse the whole live graph (30% of the time on a 100,000-node graph). A pause
-    that recording began (``autograd.collector``) ends here too."""
-    collecting = gc.isenabled()
-    if collecting:
-        gc.disable()
-    try:
-        yield
-    finally:
+    that recording began (``autograd.collector``) ends here too. A class rather than a
+    generator: it runs once per backward, and small models call backward thousands of
+    times a second."""
+
+    __slots__ = ("collecting",)
+
+    def __enter__(self):
+        self.collecting = gc.isenabled()
+        if self.collecting:
+            gc.disable()
+
+    def __exit__(self, *exc_info):
         watch.resume()  # the graph is consumed: restart the collector if recording paused it
-        if collecting:
+        if self.collecting:
             gc.enable()
+        return False
 
 
 def _arrive(node, grad, wanted, captured, create_graph):
