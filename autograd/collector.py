@@ -4,10 +4,10 @@ The collector's older-generation passes traverse every tracked object, and each 
 op adds a few (the result tensor, its op, the inputs tuple). While a graph grows to
 100,000 ops the passes that the growth triggers cost as much as recording itself
 (measured: 5-6 of 13 us per op); at 3,000 ops they cost 5-7% of the wall time of a chain
-of small ops, which a pause after 1,000 ops removes. The graph needs no collector (it has no reference cycles: it is freed by
-reference counting), so once a graph has grown past ``PAUSE_AFTER`` recorded ops since
-the last backward, the collector is paused until the graph is consumed by a backward or
-dropped (the op recorded at the pause is watched with a weak reference). An MLP's
+of small ops, which a pause after 1,000 ops removes. The graph needs no collector (it has
+no reference cycles: it is freed by reference counting), so once a graph has grown past
+``PAUSE_AFTER`` recorded ops since the last backward, the collector is paused until the
+graph is consumed by a backward or dropped (the op recorded at the pause is watched with a weak reference). An MLP's
 training step records a few dozen ops between backward passes and never pauses it; a
 program that disabled the collector itself keeps it disabled.
 """
