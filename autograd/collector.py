@@ -7,9 +7,9 @@ op adds a few (the result tensor, its op, the inputs tuple). While a graph grows
 of small ops, which a pause after 1,000 ops removes. The graph needs no collector (it has
 no reference cycles: it is freed by reference counting), so once a graph has grown past
 ``PAUSE_AFTER`` recorded ops since the last backward, the collector is paused until the
-graph is consumed by a backward or dropped (the op recorded at the pause is watched with a weak reference). An MLP's
-training step records a few dozen ops between backward passes and never pauses it; a
-program that disabled the collector itself keeps it disabled.
+graph is consumed by a backward or dropped (the op recorded at the pause is watched with
+a weak reference). An MLP's training step records a few dozen ops between backward passes
+and never pauses it; a program that disabled the collector itself keeps it disabled.
 """
 import gc
 import itertools
