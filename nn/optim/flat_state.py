@@ -59,7 +59,6 @@ class FlatLayout:
         self.delta = np.empty(total, dtype)
         self.deltas = self._split(self.delta, bounds)
         self._params_flat = np.empty(total, dtype)
-        self._bounds = bounds
         self.step = 0
         self.fresh = True
         self.segments = tuple(FlatSegment(self, positions, bounds[positions[0]],
