@@ -130,10 +130,13 @@ def apply(op_cls, inputs, params=_EMPTY):
     for value in inputs:
         if isinstance(value, Tensor):
             arrays.append(value.data)
-            needs.append(value._requires_grad)
-            recording = recording or value._requires_grad
-        else:
-            arrays.append(value.item() if isinstance(value, np.generic) else value)
+            flag = value._requires_grad
+            needs.append(flag)
+            if flag:
+                recording = True
+        else:  # NumPy scalars count as Python numbers; arrays (the usual case) skip the test
+            arrays.append(value if type(value) is np.ndarray or not isinstance(value, np.generic)
+                          else value.item())
             needs.append(False)
     op = op_cls()
     try:
@@ -155,7 +158,7 @@ def apply(op_cls, inputs, params=_EMPTY):
             op.recorded_at = versions.clock.now
         if flags.anomaly:
             _anomaly_hooks.on_forward(op, out, inputs)
-        result = Tensor._node(out, op, tuple(inputs))
+        result = _new_node(out, op, inputs if type(inputs) is tuple else tuple(inputs))
         if sequence > watch.deadline:
             watch.pause(result)
     else:
@@ -163,6 +166,9 @@ def apply(op_cls, inputs, params=_EMPTY):
     if op_cls.is_view and out.base is not None:
         _share_view_counter(result, inputs[0], out)
     return result
+
+
+_new_node = Tensor._node  # bound once: apply makes one per recorded op
 
 
 def _share_view_counter(view, base, out):
