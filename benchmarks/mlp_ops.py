@@ -140,14 +140,7 @@ def cross_entropy_pair(rng, batch):
 def model_pair(rng, batch):
     """The whole forward + backward, modules and engine included, no optimizer step."""
     weights = train_mlp.initial_weights()
-    layers = []
-    for index, (fan_in, fan_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
-        layers.append(nn.Linear(fan_in, fan_out))
-        if index < len(SIZES) - 2:
-            layers += [nn.BatchNorm1d(fan_out), nn.LeakyReLU(SLOPE)]
-    model = nn.Sequential(*layers).to(np.float32)
-    for layer, (weight, bias) in zip((m for m in model if isinstance(m, nn.Linear)), weights):
-        layer.weight.data[...], layer.bias.data[...] = weight, bias
+    model = train_mlp.ours_model(weights)
     parameters, loss_fn = list(model.parameters()), nn.CrossEntropyLoss()
     reference = train_mlp.NumpyMLP(weights)
     reference.adam = lambda grads: None

@@ -30,7 +30,7 @@ import numpy as np
 
 # First: it puts this checkout at the head of sys.path.
 import train_mlp
-from train_mlp import BETAS, ADAM_EPS, BN_EPS, BN_MOMENTUM, LR, SIZES, SLOPE
+from train_mlp import ADAM_EPS, BETAS, BN_EPS, BN_MOMENTUM, LR, SIZES, SLOPE
 
 import nn
 from autograd import Tensor
@@ -44,15 +44,7 @@ WARMUP_ROUNDS = 3
 
 def model_and_optimizer(weights):
     """The MLP as nn modules with ``weights`` copied in, and its Adam."""
-    layers = []
-    for index, (fan_in, fan_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
-        layers.append(nn.Linear(fan_in, fan_out))
-        if index < len(SIZES) - 2:
-            layers += [nn.BatchNorm1d(fan_out), nn.LeakyReLU(SLOPE)]
-    model = nn.Sequential(*layers).to(np.float32)
-    for layer, (weight, bias) in zip([m for m in model if isinstance(m, nn.Linear)], weights):
-        layer.weight.data[...] = weight
-        layer.bias.data[...] = bias
+    model = train_mlp.ours_model(weights)
     return model, nn.optim.Adam(model.parameters(), lr=LR, betas=BETAS, eps=ADAM_EPS)
 
 
@@ -159,18 +151,17 @@ def main():
     print(f"MLP {'-'.join(map(str, SIZES))}, batch {args.batch}, float32, one BLAS thread; "
           f"{args.rounds} rounds of {args.steps} steps each, rotating order")
     print(f"{'':8} {'ms/step':>8} {'/ numpy':>8}   mean loss, last round")
-    medians = {}
     for name in names:
-        medians[name] = statistics.median(per_step[name]) * 1e3
+        milliseconds = statistics.median(per_step[name]) * 1e3
         ratio = statistics.median(a / b for a, b in zip(per_step[name], per_step["numpy"]))
-        print(f"{name:8} {medians[name]:8.3f} {ratio:8.3f}   {last_loss[name]:.4f}")
-    def microseconds(difference):
-        return f"{difference * 1e3:.0f} us/step"
-    print(f"graph recorded and swept (engine - kernels): "
-          f"{microseconds(medians['engine'] - medians['kernels'])}; modules and loss checks "
-          f"(ours - engine): {microseconds(medians['ours'] - medians['engine'])}")
+        print(f"{name:8} {milliseconds:8.3f} {ratio:8.3f}   {last_loss[name]:.4f}")
+    def difference(more, less):  # the median of per-round differences: paired, as the ratios
+        paired = statistics.median(a - b for a, b in zip(per_step[more], per_step[less]))
+        return f"{paired * 1e6:.0f} us/step"
+    print(f"graph recorded and swept (engine - kernels): {difference('engine', 'kernels')}; "
+          f"modules and loss checks (ours - engine): {difference('ours', 'engine')}")
     print(f"what the graph and the modules may cost together for ours to match numpy "
-          f"(numpy - kernels): {microseconds(medians['numpy'] - medians['kernels'])}")
+          f"(numpy - kernels): {difference('numpy', 'kernels')}")
 
 
 if __name__ == "__main__":

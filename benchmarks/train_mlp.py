@@ -216,9 +216,9 @@ def numpy_trainer(weights):
 
 
 # --- ours ------------------------------------------------------------------------------------
-def ours_trainer(weights):
+def ours_model(weights):
+    """The MLP as nn modules (float32) with ``weights`` copied into its Linear layers."""
     import nn
-    from autograd import Tensor
     layers = []
     for index, (fan_in, fan_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
         layers.append(nn.Linear(fan_in, fan_out))
@@ -229,6 +229,13 @@ def ours_trainer(weights):
     for layer, (weight, bias) in zip(linears, weights):
         layer.weight.data[...] = weight
         layer.bias.data[...] = bias
+    return model
+
+
+def ours_trainer(weights):
+    import nn
+    from autograd import Tensor
+    model = ours_model(weights)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = nn.optim.Adam(model.parameters(), lr=LR, betas=BETAS, eps=ADAM_EPS)
 
