@@ -78,9 +78,8 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
 
 def _sweep(order, grads, leaves, wanted, captured, create_graph, retain_graph):
     """Each node of ``order``, last first: its VJP, the results added to its inputs' totals
-    in ``grads`` (the leaves reached noted in ``leaves``), then, unless the graph is
-    retained, the node freed. One loop, no call per node: a call would cost ~0.3 us of
-    the ~6 us a small op's backward takes."""
+    in ``grads`` (leaves reached noted in ``leaves``), the node freed unless retained.
+    One loop, no call per node: a call costs ~0.3 us of a small op's ~6 us backward."""
     clock, anomaly = versions.clock.now, state.flags.anomaly
     for node in reversed(order):
         grad = grads.pop(id(node), None)
